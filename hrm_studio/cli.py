@@ -1,0 +1,365 @@
+"""`hrm-studio`: the desktop app with no arguments, headless subcommands otherwise.
+
+    hrm-studio                      open the Studio window
+    hrm-studio train …              train headless, one line per epoch
+    hrm-studio eval CHECKPOINT …    score a checkpoint on a task or dataset folder
+    hrm-studio export CHECKPOINT …  write weights as .pt, .safetensors or an official folder
+    hrm-studio dataset build …      write a generated task in the official dataset layout
+
+A mistake in the command line or in a file is reported as one sentence and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from hrm_studio import __version__
+from hrm_studio.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with code 2 and a one-line message (its default too, made explicit)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER_ERROR, f"error: {message}\n")
+
+
+def _add_config_args(p: argparse.ArgumentParser, *, with_task: bool = True) -> None:
+    p.add_argument("--preset", help="start from a named preset (see 'hrm-studio presets')")
+    p.add_argument("--config", metavar="FILE", help="a RunConfig JSON file (as written to config.json)")
+    if with_task:
+        p.add_argument("--task", help="puzzle task to generate (see 'hrm-studio presets')")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="change one setting by its name, e.g. --set hidden_size=128 (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hrm-studio", description="Train and inspect Hierarchical Reasoning Models on a CPU.")
+    parser.add_argument("--version", action="version", version=f"hrm-studio {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    gui = sub.add_parser("gui", help="open the Studio window (the default)")
+    gui.add_argument("paths", nargs="*", help="run folders or checkpoints to open")
+
+    train = sub.add_parser("train", help="train headless; one line per epoch")
+    _add_config_args(train)
+    train.add_argument("--out", metavar="RUN_DIR", help="run folder (default: the user data folder)")
+    train.add_argument("--resume", metavar="CKPT", help="continue a Studio checkpoint")
+    train.add_argument("--init-weights", metavar="CKPT", help="start a new run from these weights")
+    train.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+    ev = sub.add_parser("eval", help="score a checkpoint")
+    ev.add_argument("checkpoint")
+    _add_config_args(ev)
+    ev.add_argument("--dataset", metavar="DIR", help="an official HRM dataset folder")
+    ev.add_argument("--split", choices=("test", "train"), default="test")
+    ev.add_argument("--limit", type=int, metavar="N", help="only the first N examples of the split")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--save-outputs", metavar="FILE.npz",
+                    help="save inputs, labels, identifiers, logits and Q logits (as the official evaluate.py)")
+    ev.add_argument("--batch-size", type=int, default=64)
+
+    ex = sub.add_parser("export", help="export a checkpoint's weights")
+    ex.add_argument("checkpoint")
+    _add_config_args(ex, with_task=False)
+    ex.add_argument("--format", choices=("pt", "safetensors", "hrm"), required=True)
+    ex.add_argument("--out", required=True, metavar="PATH", help="file (pt, safetensors) or folder (hrm)")
+
+    ds = sub.add_parser("dataset", help="dataset tools")
+    ds_sub = ds.add_subparsers(dest="dataset_command", parser_class=_Parser, required=True)
+    build = ds_sub.add_parser("build", help="write a generated task in the official folder layout")
+    build.add_argument("--task", required=True)
+    build.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    build.add_argument("--out", required=True, metavar="DIR")
+
+    sub.add_parser("presets", help="list presets, tasks and every setting")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    handlers = {"gui": _cmd_gui, "train": _cmd_train, "eval": _cmd_eval, "export": _cmd_export,
+                "dataset": _cmd_dataset, "presets": _cmd_presets}
+    try:
+        return handlers[command](args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+# ----------------------------------------------------------------------------------------
+# Config resolution shared by the subcommands
+# ----------------------------------------------------------------------------------------
+
+def resolve_config(args: argparse.Namespace, base: Any = None) -> Any:
+    """preset / task defaults → --config file → --task → --set, validated."""
+    from hrm_studio.config import RunConfig
+    from hrm_studio.presets import preset_config, task_config
+
+    task = getattr(args, "task", None)
+    if base is not None:
+        config = base
+        if args.preset:
+            config = RunConfig.from_dict(config.to_dict(), base=preset_config(args.preset))
+    elif args.preset:
+        config = preset_config(args.preset)
+    elif task:
+        config = task_config(task)
+    else:
+        config = RunConfig()
+    if args.config:
+        config = RunConfig.from_json_file(args.config, base=config)
+    if task:
+        config.set("task", task)
+        config.set("dataset_dir", "")
+    config.apply_overrides(args.overrides)
+    return config.validate()
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from hrm_studio.config import all_fields
+    from hrm_studio.data import TASKS
+    from hrm_studio.presets import PRESETS
+
+    print("Presets:")
+    for name, spec in PRESETS.items():
+        print(f"  {name:16} {spec['description']}")
+    print("\nTasks:")
+    for name, spec in TASKS.items():
+        print(f"  {name:16} {getattr(spec, 'description', '')}")
+    print("\nSettings (use --set NAME=VALUE):")
+    for section, f in all_fields():
+        meta = f.metadata
+        extra = f" [{'|'.join(meta['choices'])}]" if meta.get("choices") else ""
+        print(f"  {f.name:26} {section:6} default {f.default!r:24} {meta['help']}{extra}")
+    return 0
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from hrm_studio.gui.app import main as gui_main
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("hrm_studio.gui"):
+            print("The Studio window is not part of this build yet; running the default headless "
+                  "training instead (hrm-studio train --task copy-increment).", file=sys.stderr)
+            return _cmd_train(build_parser().parse_args(["train", "--task", "copy-increment"]))
+        raise
+    return gui_main(list(getattr(args, "paths", []) or []))
+
+
+# ----------------------------------------------------------------------------------------
+# train
+# ----------------------------------------------------------------------------------------
+
+def _pct(value: Any) -> str:
+    return "  –  " if value is None else f"{100 * value:5.1f}%"
+
+
+def format_epoch(row: dict[str, Any], epochs: int) -> str:
+    """One readable line per epoch."""
+    parts = [f"epoch {row['epoch']:>3}/{epochs}",
+             f"loss {row['loss']:.4f}" if row.get("loss") is not None else "loss –",
+             f"tok {_pct(row.get('token_accuracy'))}",
+             f"exact {_pct(row.get('exact_match_accuracy'))}"]
+    if row.get("val_exact_match_accuracy") is not None:
+        parts.append(f"| held-out tok {_pct(row.get('val_token_accuracy'))} "
+                     f"exact {_pct(row.get('val_exact_match_accuracy'))} "
+                     f"(at halt {_pct(row.get('val_exact_match_at_halt'))})")
+    parts.append(f"| lr {row['learning_rate']:.2e} {row['epoch_seconds']:.1f}s "
+                 f"{row['samples_per_second']:.0f} samples/s")
+    return "  ".join(parts)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from hrm_studio.config import RunConfig
+    from hrm_studio.training import checkpoint as ckpt
+    from hrm_studio.training.events import EpochEnd, Started
+    from hrm_studio.training.trainer import Trainer
+
+    base = None
+    if args.resume:
+        loaded = ckpt.read_weights(args.resume)
+        if loaded.payload is None:
+            raise UserError(f"{args.resume} holds weights only, so it cannot be resumed; use "
+                            f"--init-weights to start a new run from it.")
+        base = RunConfig.from_dict(loaded.payload.get("config") or {})
+    config = resolve_config(args, base)
+    out = args.out
+    if args.resume and not out:
+        resume_path = Path(args.resume).resolve()
+        if resume_path.parent.name == "checkpoints":
+            out = str(resume_path.parent.parent)
+
+    def on_event(event: Any) -> None:
+        if args.quiet:
+            return
+        if isinstance(event, Started):
+            print(f"run folder: {event.run_dir}", flush=True)
+            print(f"task {config.data.task}: {event.train_size} training / {event.test_size} held-out "
+                  f"puzzles, {event.num_parameters:,} parameters", flush=True)
+        elif isinstance(event, EpochEnd):
+            print(format_epoch(event.metrics, event.epochs), flush=True)
+
+    trainer = Trainer(config, out, on_event)
+    if args.resume:
+        trainer.resume_from(args.resume)
+    if args.init_weights:
+        trainer.load_weights(args.init_weights)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        print("\nstopping after this step (Ctrl-C again to abort)…", file=sys.stderr, flush=True)
+        trainer.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = trainer.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    last = result.history[-1] if result.history else {}
+    print(f"finished ({result.reason}) after {len(result.history)} epochs; held-out exact match "
+          f"{_pct(last.get('val_exact_match_accuracy'))}; run folder {result.run_dir}", flush=True)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------
+# eval / export
+# ----------------------------------------------------------------------------------------
+
+def _config_for_weights(args: argparse.Namespace, loaded: Any) -> Any:
+    """Settings for a checkpoint: what came with it, then --preset / --config / --set on top."""
+    from hrm_studio.config import RunConfig
+    from hrm_studio.presets import preset_config
+
+    base = preset_config(args.preset) if args.preset else RunConfig()
+    if loaded.config:
+        base = RunConfig.from_dict(loaded.config, base=base)
+    if args.config:
+        base = RunConfig.from_json_file(args.config, base=base)
+    if getattr(args, "task", None):
+        base.set("task", args.task)
+        base.set("dataset_dir", "")
+    if getattr(args, "dataset", None):
+        base.set("dataset_dir", args.dataset)
+    base.apply_overrides(args.overrides)
+    return base.validate()
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from hrm_studio.training import checkpoint as ckpt
+    from hrm_studio.training.data_source import load_data
+    from hrm_studio.training.metrics import summarise_predictions
+    from hrm_studio.training.model_factory import build_head, hrm_config
+    from hrm_studio.training.predict import evaluate
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1.")
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be at least 1.")
+    loaded = ckpt.read_weights(args.checkpoint)
+    if not (args.task or args.dataset or loaded.source == "studio" or
+            (loaded.config and (loaded.config.get("data") or {}).get("task"))):
+        raise UserError(f"{args.checkpoint} does not say which puzzles it was trained on; add --task NAME "
+                        f"or --dataset DIR.")
+    config = _config_for_weights(args, loaded)
+    ckpt.check_config_against_weights(config, loaded.state_dict, args.checkpoint)
+    data = load_data(config)
+    split = data.test if args.split == "test" else data.train
+    if args.limit is not None:
+        split = split.subset(np.arange(min(args.limit, len(split))))
+    told = ckpt.shapes_from_weights(loaded.state_dict)
+    vocab, ids = told.get("vocab_size"), told.get("num_puzzle_identifiers")
+    if vocab is not None and data.info.vocab_size > vocab:
+        raise UserError(f"The puzzles use {data.info.vocab_size} token ids but the weights know only {vocab}.")
+    if ids is not None and int(split.puzzle_identifiers.max(initial=0)) >= ids:
+        raise UserError(f"The puzzles use puzzle identifiers up to {int(split.puzzle_identifiers.max())} but "
+                        f"the weights have only {ids} identifiers; use the task settings the model was "
+                        f"trained with.")
+    head = build_head(config, hrm_config(config, data.info, vocab_size=vocab, num_puzzle_identifiers=ids))
+    ckpt.load_into(head.model, loaded.state_dict, args.checkpoint)
+    pred = evaluate(head, split, batch_size=args.batch_size, keep_logits=bool(args.save_outputs))
+    assert pred is not None
+    metrics = summarise_predictions(pred, split.patterns, prefix="")
+    official = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("official/")}
+    ours = {k: v for k, v in metrics.items() if not k.startswith("official/")}
+    if args.save_outputs:
+        _save_outputs(Path(args.save_outputs), split, pred)
+    if args.json:
+        print(json.dumps({"checkpoint": str(args.checkpoint), "split": args.split, "puzzles": len(split),
+                          "official": official, **ours}, indent=2))
+        return 0
+    print(f"{args.checkpoint} on {len(split)} {args.split} puzzles "
+          f"({config.data.dataset_dir or config.data.task}):")
+    print(f"  token accuracy  {_pct(ours['token_accuracy'])}")
+    print(f"  exact match     {_pct(ours['exact_match_accuracy'])} after all {pred.exact.shape[1]} segments, "
+          f"{_pct(ours['exact_match_at_halt'])} where the model halts (mean {ours['mean_act_steps']:.2f} segments)")
+    print(f"  q-halt accuracy {_pct(ours['q_halt_accuracy'])}   loss {ours['loss']:.4f}")
+    for pattern in dict.fromkeys(str(p) for p in split.patterns):
+        print(f"  {pattern:14}  token {_pct(ours[f'{pattern}_token_accuracy'])}  "
+              f"exact {_pct(ours[f'{pattern}_accuracy'])}")
+    return 0
+
+
+def _save_outputs(path: Path, split: Any, pred: Any) -> None:
+    import io
+
+    import numpy as np
+
+    from hrm_studio.training.atomic import atomic_write
+
+    last = pred.exact.shape[1] - 1
+    buffer = io.BytesIO()
+    np.savez(buffer, inputs=split.inputs, labels=split.labels, puzzle_identifiers=split.puzzle_identifiers,
+             logits=pred.logits, q_halt_logits=pred.q_halt[:, last], q_continue_logits=pred.q_continue[:, last])
+    try:
+        atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
+    except OSError as exc:
+        raise UserError(f"Could not write {path}: {exc.strerror or exc}.") from None
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from hrm_studio.training import checkpoint as ckpt
+
+    loaded = ckpt.read_weights(args.checkpoint)
+    config = _config_for_weights(args, loaded)
+    ckpt.check_config_against_weights(config, loaded.state_dict, args.checkpoint)
+    step = int((loaded.payload or {}).get("global_step", 0))
+    payload = {k: v for k, v in (loaded.payload or {}).items() if k not in ("format", "version")}
+    written = ckpt.export_weights(loaded.state_dict, config, args.format, args.out, step=step, payload=payload)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------
+# dataset build
+# ----------------------------------------------------------------------------------------
+
+def _cmd_dataset(args: argparse.Namespace) -> int:
+    from hrm_studio.data import write_dataset
+    from hrm_studio.presets import task_config
+    from hrm_studio.training.data_source import load_data
+
+    config = task_config(args.task)
+    config.set("task", args.task)
+    config.apply_overrides(args.overrides)
+    config.validate()
+    data = load_data(config)
+    try:
+        write_dataset(Path(args.out), data)
+    except OSError as exc:
+        raise UserError(f"Could not write the dataset to {args.out}: {exc.strerror or exc}.") from None
+    print(f"wrote {args.out}: {len(data.train)} training and {len(data.test)} test examples of "
+          f"'{args.task}' (seq_len {data.info.seq_len}, vocab {data.info.vocab_size})")
+    return 0

@@ -1,0 +1,81 @@
+"""Named starting points for a run.
+
+Each preset is a set of overrides on the RunConfig defaults, so that a preset only
+says what makes it different. Task presets are measured: their defaults are chosen so
+the task's headline reading (held-out exact match after all segments) is reached and
+stays stable (see benchmarks/ and the README's Performance section).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hrm_studio.config import RunConfig
+from hrm_studio.errors import ConfigError
+
+# The seed's data: ten 5×5 copy / increment puzzles on the 30×30 canvas, one identifier.
+_SEED_DATA = {"task": "copy-increment", "encoding": "canvas", "grid_size": 5, "train_size": 8,
+              "test_size": 2, "shared_identifier": True}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "copy-increment": {
+        "description": "The seed's copy / increment task done right: tight 6×6 encoding, one "
+                       "identifier per pattern, solved in seconds.",
+        "data": {"task": "copy-increment"},
+    },
+    "quick-demo": {
+        "description": "A tiny copy / increment run that finishes in a few seconds.",
+        "data": {"task": "copy-increment", "train_size": 300, "test_size": 60},
+        "train": {"epochs": 8},
+    },
+    "seed": {
+        "description": "The seed run reproduced: its data (8 + 2 puzzles on the 30×30 canvas, one shared "
+                       "identifier) and model, with honest metrics.",
+        "data": dict(_SEED_DATA),
+        "model": {"hidden_size": 64, "num_heads": 4, "expansion": 2.0, "H_layers": 1, "L_layers": 1,
+                  "H_cycles": 2, "L_cycles": 2, "puzzle_emb_ndim": 32, "halt_max_steps": 6,
+                  "halt_exploration_prob": 0.1, "loss_type": "stablemax_cross_entropy"},
+        "train": {"batch_size": 2, "optimizer": "adam", "lr": 1e-3, "weight_decay": 0.0,
+                  "beta2": 0.999, "epochs": 20, "seed": 42, "stop_at_exact": 0.0},
+    },
+    "seed-improved": {
+        "description": "The seed's second script: a larger model with AdamW, warm-up, cosine decay, "
+                       "clipping and early stopping, on the seed's data.",
+        "data": dict(_SEED_DATA),
+        "model": {"hidden_size": 128, "num_heads": 8, "expansion": 2.5, "H_layers": 2, "L_layers": 2,
+                  "H_cycles": 3, "L_cycles": 3, "puzzle_emb_ndim": 64, "halt_max_steps": 8,
+                  "halt_exploration_prob": 0.15, "loss_type": "stablemax_cross_entropy"},
+        "train": {"batch_size": 4, "optimizer": "adamw", "lr": 5e-4, "weight_decay": 1e-4,
+                  "beta2": 0.999, "lr_warmup_epochs": 5.0, "lr_schedule": "cosine", "lr_min_ratio": 0.0,
+                  "grad_clip": 1.0, "early_stopping_patience": 10, "epochs": 50, "seed": 42,
+                  "stop_at_exact": 0.0},
+    },
+    "sudoku-4x4": {
+        "description": "4×4 Sudoku with 8 blanks: needs a wider, deeper model than copy / increment.",
+        "data": {"task": "sudoku-4x4", "train_size": 2000, "test_size": 200},
+        "model": {"hidden_size": 128, "num_heads": 4, "H_layers": 2, "L_layers": 2, "puzzle_emb_ndim": 0,
+                  "halt_max_steps": 2},
+        "train": {"epochs": 60, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.1},
+    },
+}
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+def preset_config(name: str) -> RunConfig:
+    """The RunConfig a preset stands for (defaults + its overrides)."""
+    if name not in PRESETS:
+        raise ConfigError(f"Unknown preset '{name}'. Presets: {', '.join(PRESETS)}.")
+    overrides = {k: v for k, v in PRESETS[name].items() if k != "description"}
+    return RunConfig.from_dict(overrides)
+
+
+def task_config(task: str) -> RunConfig:
+    """The recommended starting point for a task: its preset if it has one, else the defaults."""
+    if task in PRESETS and PRESETS[task].get("data", {}).get("task") == task:
+        return preset_config(task)
+    config = RunConfig()
+    config.set("task", task)
+    return config

@@ -1,0 +1,310 @@
+"""Checkpoints: save, load (safely), recognise and export.
+
+Everything is loaded with `torch.load(weights_only=True)` or from safetensors, so a file
+from a stranger can hold tensors and plain values but can never run code. Four kinds of
+file are recognised:
+
+- a Studio checkpoint (`.pt`): model, optimiser, epoch, config, history, RNG state;
+- a `.safetensors` file with its config JSON beside it (`<name>.json`);
+- an official HRM `step_N` file (keys prefixed `_orig_mod.model.`) with `all_config.yaml`;
+- a bare state dict such as the seed's `best_model.pth` / `final_model.pth`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from hrm_studio.config import RunConfig
+from hrm_studio.errors import CheckpointError, UserError
+from hrm_studio.training.atomic import atomic_write, atomic_write_text
+
+STUDIO_FORMAT = "hrm-studio-checkpoint"
+STUDIO_VERSION = 1
+_PREFIXES = ("_orig_mod.", "model.")
+
+
+@dataclass
+class LoadedWeights:
+    """Model weights from any supported file, with whatever config came with them."""
+
+    state_dict: dict[str, torch.Tensor]
+    source: str                          # "studio" | "safetensors" | "official" | "state_dict"
+    config: dict[str, Any] | None        # RunConfig overrides found beside / inside the file
+    payload: dict[str, Any] | None = None  # the whole Studio checkpoint, for resuming
+    path: Path | None = None
+
+
+# ----------------------------------------------------------------------------------------
+# Saving
+# ----------------------------------------------------------------------------------------
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write a Studio checkpoint atomically; the previous file stays until the new one is whole."""
+    path = Path(path)
+    payload = {"format": STUDIO_FORMAT, "version": STUDIO_VERSION, **payload}
+
+    def write(handle: Any) -> None:
+        torch.save(payload, handle)
+
+    try:
+        atomic_write(path, write)
+    except OSError as exc:
+        raise UserError(f"Could not write checkpoint {path}: {exc.strerror or exc}.") from None
+    return path
+
+
+# ----------------------------------------------------------------------------------------
+# Loading
+# ----------------------------------------------------------------------------------------
+
+def torch_load_safely(path: Path) -> Any:
+    """torch.load with weights_only=True, turning every failure into one clear sentence."""
+    if not path.exists():
+        raise CheckpointError(f"Checkpoint {path} does not exist.")
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder; choose the checkpoint file inside it.")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"Checkpoint {path} is empty (0 bytes); it was probably not written "
+                              f"completely. Use an earlier checkpoint.")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        text = str(exc)
+        if "weights_only" in text or "Unsupported global" in text or "GLOBAL" in text:
+            raise CheckpointError(
+                f"Checkpoint {path} contains Python objects that could run code when loaded, so HRM "
+                f"Studio refuses to open it. Only tensors and plain values are accepted.") from None
+        raise CheckpointError(f"Checkpoint {path} is damaged or is not a PyTorch file.") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError,
+            AttributeError, TypeError, IndexError) as exc:
+        raise CheckpointError(f"Checkpoint {path} is damaged or truncated and cannot be read "
+                              f"({type(exc).__name__}). Use an earlier checkpoint.") from None
+
+
+def strip_prefixes(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """Official `step_N` keys are `_orig_mod.model.inner.…`; ours are `inner.…`."""
+    out = {}
+    for key, value in state_dict.items():
+        while key.startswith(_PREFIXES):
+            for prefix in _PREFIXES:
+                if key.startswith(prefix):
+                    key = key[len(prefix):]
+        out[key] = value
+    return out
+
+
+def _check_tensors(state_dict: Any, path: Path) -> dict[str, torch.Tensor]:
+    if not isinstance(state_dict, dict) or not state_dict:
+        raise CheckpointError(f"{path} holds no model weights.")
+    bad = [k for k, v in state_dict.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if bad:
+        raise CheckpointError(f"{path} is not a model state dict (entry {bad[0]!r} is not a tensor).")
+    state_dict = strip_prefixes(state_dict)
+    if not any(k.startswith("inner.") for k in state_dict):
+        raise CheckpointError(f"{path} does not hold HRM weights (no 'inner.*' keys; found e.g. "
+                              f"{next(iter(state_dict))!r}).")
+    return state_dict
+
+
+def read_weights(path: str | Path) -> LoadedWeights:
+    """Recognise the file kind and return its weights (and config, when one is beside it)."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        return _read_safetensors(path)
+    data = torch_load_safely(path)
+    if isinstance(data, dict) and data.get("format") == STUDIO_FORMAT:
+        if "model" not in data:
+            raise CheckpointError(f"Checkpoint {path} has no 'model' entry.")
+        return LoadedWeights(_check_tensors(data["model"], path), "studio", data.get("config"), data, path)
+    state_dict = _check_tensors(data, path)
+    yaml_path = path.parent / "all_config.yaml"
+    if yaml_path.exists():
+        return LoadedWeights(state_dict, "official", official_yaml_to_overrides(yaml_path), None, path)
+    return LoadedWeights(state_dict, "state_dict", None, None, path)
+
+
+def _read_safetensors(path: Path) -> LoadedWeights:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.exists():
+        raise CheckpointError(f"Checkpoint {path} does not exist.")
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} is not a valid safetensors file ({exc}).") from None
+    config = None
+    beside = path.with_suffix(".json")
+    if beside.exists():
+        try:
+            config = json.loads(beside.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CheckpointError(f"The config beside {path} ({beside.name}) cannot be read: {exc}.") from None
+    return LoadedWeights(_check_tensors(tensors, path), "safetensors", config, None, path)
+
+
+# ----------------------------------------------------------------------------------------
+# Official all_config.yaml
+# ----------------------------------------------------------------------------------------
+
+_ARCH_FIELDS = ("H_cycles", "L_cycles", "H_layers", "L_layers", "hidden_size", "num_heads", "expansion",
+                "puzzle_emb_ndim", "pos_encodings", "halt_max_steps", "halt_exploration_prob",
+                "rope_theta", "rms_norm_eps")
+_TOP_FIELDS = {"global_batch_size": "batch_size", "lr": "lr", "lr_min_ratio": "lr_min_ratio",
+               "beta1": "beta1", "beta2": "beta2", "weight_decay": "weight_decay",
+               "puzzle_emb_lr": "puzzle_emb_lr", "puzzle_emb_weight_decay": "puzzle_emb_weight_decay",
+               "seed": "seed"}
+
+
+def official_yaml_to_overrides(path: Path) -> dict[str, Any]:
+    """The RunConfig settings an official `all_config.yaml` determines (flat names)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CheckpointError(f"{path} cannot be read as YAML: {exc}.") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("arch"), dict):
+        raise CheckpointError(f"{path} has no 'arch' section, so it is not an official HRM config.")
+    arch = raw["arch"]
+    out: dict[str, Any] = {name: arch[name] for name in _ARCH_FIELDS if name in arch}
+    loss = arch.get("loss")
+    if isinstance(loss, dict) and loss.get("loss_type") in ("softmax_cross_entropy", "stablemax_cross_entropy"):
+        out["loss_type"] = loss["loss_type"]
+    for key, name in _TOP_FIELDS.items():
+        if key in raw and raw[key] is not None:
+            out[name] = raw[key]
+    return out
+
+
+def official_yaml(config: RunConfig) -> str:
+    """An `all_config.yaml` in the official layout for this run."""
+    import yaml
+
+    m, t = config.model, config.train
+    arch = {"name": "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1",
+            "loss": {"name": "losses@ACTLossHead", "loss_type": m.loss_type}}
+    arch.update({name: getattr(m, name) for name in _ARCH_FIELDS})
+    arch["forward_dtype"] = m.forward_dtype
+    doc = {"arch": arch, "data_path": config.data.dataset_dir or f"hrm-studio:{config.data.task}",
+           "global_batch_size": t.batch_size, "epochs": t.epochs, "eval_interval": t.eval_interval,
+           "lr": t.lr, "lr_min_ratio": t.lr_min_ratio, "lr_warmup_steps": 0, "beta1": t.beta1,
+           "beta2": t.beta2, "weight_decay": t.weight_decay,
+           "puzzle_emb_weight_decay": t.puzzle_emb_weight_decay, "puzzle_emb_lr": t.puzzle_emb_lr,
+           "seed": t.seed}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+# ----------------------------------------------------------------------------------------
+# Checking weights against a model
+# ----------------------------------------------------------------------------------------
+
+def mismatches(state_dict: dict[str, torch.Tensor], model: torch.nn.Module) -> list[str]:
+    """Every key missing, unexpected or of the wrong shape, as readable lines."""
+    expected = model.state_dict()
+    lines = []
+    for key, tensor in expected.items():
+        if key not in state_dict:
+            lines.append(f"missing {key} {list(tensor.shape)}")
+        elif tuple(state_dict[key].shape) != tuple(tensor.shape):
+            lines.append(f"{key}: file has {list(state_dict[key].shape)}, the settings need "
+                         f"{list(tensor.shape)}")
+    for key in state_dict:
+        if key not in expected:
+            lines.append(f"unexpected {key} {list(state_dict[key].shape)}")
+    return lines
+
+
+def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str | Path) -> None:
+    """Copy weights into `model` only after every key and shape has been checked."""
+    problems = mismatches(state_dict, model)
+    if problems:
+        shown = "; ".join(problems[:12]) + ("; …" if len(problems) > 12 else "")
+        raise CheckpointError(f"The weights in {source} do not fit the model settings "
+                              f"({len(problems)} mismatch{'es' if len(problems) != 1 else ''}): {shown}. "
+                              f"Pick the preset or settings the weights were trained with.")
+    with torch.no_grad():
+        model.load_state_dict({k: v.to(expected.dtype) for k, v, expected in
+                               ((k, v, model.state_dict()[k]) for k, v in state_dict.items())}, strict=True)
+
+
+def shapes_from_weights(state_dict: dict[str, torch.Tensor]) -> dict[str, int]:
+    """What the weights alone say: vocabulary, identifiers, width, layer counts."""
+    out: dict[str, int] = {}
+    emb = state_dict.get("inner.embed_tokens.embedding_weight")
+    if emb is not None and emb.ndim == 2:
+        out["vocab_size"], out["hidden_size"] = int(emb.shape[0]), int(emb.shape[1])
+    pe = state_dict.get("inner.puzzle_emb.weights")
+    if pe is not None and pe.ndim == 2:
+        out["num_puzzle_identifiers"], out["puzzle_emb_ndim"] = int(pe.shape[0]), int(pe.shape[1])
+    else:
+        out["puzzle_emb_ndim"] = 0
+    for level in ("H", "L"):
+        ids = {k.split(".")[3] for k in state_dict if k.startswith(f"inner.{level}_level.layers.")}
+        out[f"{level}_layers"] = len(ids)
+    pos = state_dict.get("inner.embed_pos.embedding_weight")
+    if pos is not None and pos.ndim == 2:
+        out["positions"] = int(pos.shape[0])
+    return out
+
+
+def check_config_against_weights(config: RunConfig, state_dict: dict[str, torch.Tensor],
+                                 source: str | Path) -> None:
+    """Name every setting the weights contradict, before building anything."""
+    told = shapes_from_weights(state_dict)
+    wrong = []
+    for name in ("hidden_size", "puzzle_emb_ndim", "H_layers", "L_layers"):
+        if name in told and told[name] != config.get(name):
+            wrong.append(f"{name} is {config.get(name)} in the settings but {told[name]} in the weights")
+    learned = "positions" in told
+    if learned != (config.model.pos_encodings == "learned"):
+        wrong.append(f"pos_encodings is '{config.model.pos_encodings}' in the settings but the weights "
+                     f"{'have' if learned else 'have no'} learned positions")
+    if wrong:
+        raise CheckpointError(f"The weights in {source} were trained with other settings: "
+                              + "; ".join(wrong) + ". Use the matching preset, --config or --set.")
+
+
+# ----------------------------------------------------------------------------------------
+# Export
+# ----------------------------------------------------------------------------------------
+
+def export_weights(state_dict: dict[str, torch.Tensor], config: RunConfig, fmt: str, out: str | Path,
+                   *, step: int = 0, payload: dict[str, Any] | None = None) -> list[Path]:
+    """Write weights as a Studio .pt, a .safetensors (+ config JSON) or an official folder."""
+    out = Path(out)
+    state_dict = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
+    try:
+        if fmt == "pt":
+            body = dict(payload or {})
+            body.update({"model": state_dict, "config": config.to_dict()})
+            return [save_checkpoint(out, body)]
+        if fmt == "safetensors":
+            from safetensors.torch import save as st_save
+
+            blob = st_save(state_dict, metadata={"format": "hrm-studio", "config": config.to_json()})
+            atomic_write(out, lambda handle: handle.write(blob))
+            side = out.with_suffix(".json")
+            atomic_write_text(side, config.to_json() + "\n")
+            return [out, side]
+        if fmt == "hrm":
+            out.mkdir(parents=True, exist_ok=True)
+            official = {f"_orig_mod.model.{k}": v for k, v in state_dict.items()}
+            buffer = io.BytesIO()
+            torch.save(official, buffer)
+            step_path = out / f"step_{step}"
+            atomic_write(step_path, lambda handle: handle.write(buffer.getvalue()))
+            yaml_path = out / "all_config.yaml"
+            atomic_write_text(yaml_path, official_yaml(config))
+            return [step_path, yaml_path]
+    except OSError as exc:
+        raise UserError(f"Could not write {out}: {exc.strerror or exc}.") from None
+    raise UserError(f"Unknown export format '{fmt}'; use pt, safetensors or hrm.")

@@ -1,0 +1,90 @@
+"""What a running Trainer tells the world.
+
+Events are plain dataclasses of numbers, strings, lists, dicts and numpy arrays — never
+tensors or Qt objects — so they can cross threads and be written as JSON unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Started:
+    """Training is about to begin: enough to label plots and the window title."""
+
+    run_dir: str
+    config: dict[str, Any]
+    num_parameters: int
+    train_size: int
+    test_size: int
+    task: dict[str, Any]
+    start_epoch: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A step inside an epoch; emitted at most a few times per second."""
+
+    epoch: int
+    epochs: int
+    puzzles_done: int
+    puzzles_total: int
+    samples_per_second: float
+    elapsed_seconds: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """One row of history: train metrics, and held-out metrics when evaluated this epoch."""
+
+    epoch: int
+    epochs: int
+    metrics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A full evaluation of one split finished (per-pattern numbers included)."""
+
+    epoch: int
+    split: str
+    metrics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    path: str
+    kind: str  # "best", "final", "last" or "manual"
+    epoch: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended normally; `reason` says why (completed, solved, early_stopped, stopped)."""
+
+    reason: str
+    epochs_done: int
+    best_metric: float | None
+    run_dir: str
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Training raised; what the run had so far is kept on disk."""
+
+    message: str
+    traceback: str
+    epoch: int
+    run_dir: str
+
+
+Event = Started | Progress | EpochEnd | Evaluated | CheckpointSaved | Finished | Failed
+EventCallback = Callable[[Event], None]
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """{"event": ClassName, **fields}: for logs and tests."""
+    return {"event": type(event).__name__, **asdict(event)}

@@ -1,0 +1,30 @@
+"""From a RunConfig and the data's shape to a ready HRM with its loss head."""
+
+from __future__ import annotations
+
+from hrm_studio.config import RunConfig
+from hrm_studio.data import TaskInfo
+from hrm_studio.model import ACTLossHead, HRM, HRMConfig
+
+
+def hrm_config(config: RunConfig, info: TaskInfo, *, vocab_size: int | None = None,
+               num_puzzle_identifiers: int | None = None) -> HRMConfig:
+    """The official-named model config; vocabulary and identifiers may come from weights."""
+    m = config.model
+    return HRMConfig(
+        batch_size=config.train.batch_size,
+        seq_len=info.seq_len,
+        vocab_size=vocab_size if vocab_size is not None else info.vocab_size,
+        num_puzzle_identifiers=(num_puzzle_identifiers if num_puzzle_identifiers is not None
+                                else info.num_puzzle_identifiers),
+        puzzle_emb_ndim=m.puzzle_emb_ndim,
+        H_cycles=m.H_cycles, L_cycles=m.L_cycles, H_layers=m.H_layers, L_layers=m.L_layers,
+        hidden_size=m.hidden_size, expansion=m.expansion, num_heads=m.num_heads,
+        pos_encodings=m.pos_encodings, rms_norm_eps=m.rms_norm_eps, rope_theta=m.rope_theta,
+        halt_max_steps=m.halt_max_steps, halt_exploration_prob=m.halt_exploration_prob,
+        forward_dtype=m.forward_dtype,
+    )
+
+
+def build_head(config: RunConfig, hrm_cfg: HRMConfig) -> ACTLossHead:
+    return ACTLossHead(HRM(hrm_cfg), config.model.loss_type)

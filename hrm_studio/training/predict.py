@@ -1,0 +1,118 @@
+"""Run a trained model over a PuzzleSet and keep what it predicted after every ACT segment.
+
+Evaluation always runs all halt_max_steps segments (as the official code does), and
+records where the Q-head *would* have halted, so both readings of exact match — and the
+drift between segments — can be shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hrm_studio.data import PuzzleSet
+
+
+@dataclass
+class Predictions:
+    """Per puzzle (N) and per ACT segment (T) of one split."""
+
+    predictions: np.ndarray      # int16 [N, T, S]: argmax token after each segment
+    confidence: np.ndarray       # float16 [N, T, S]: probability of the predicted token
+    token_correct: np.ndarray    # int32 [N, T]: labelled cells predicted right
+    token_count: np.ndarray      # int32 [N]: labelled cells
+    exact: np.ndarray            # bool [N, T]: every labelled cell right
+    q_halt: np.ndarray           # float32 [N, T]
+    q_continue: np.ndarray       # float32 [N, T]
+    halt_step: np.ndarray        # int16 [N]: 1-based segment where the Q-head halts (else T)
+    lm_loss: np.ndarray          # float32 [N]: token loss after the last segment
+    q_halt_loss: np.ndarray      # float32 [N]
+    loss: np.ndarray             # float32 [N]: lm_loss + 0.5 * q_halt_loss
+    logits: np.ndarray | None = None  # float32 [N, S, V] after the last segment, when asked for
+
+    def __len__(self) -> int:
+        return len(self.token_count)
+
+
+def to_batch(puzzles: PuzzleSet, index: np.ndarray) -> dict[str, torch.Tensor]:
+    return {
+        "inputs": torch.from_numpy(np.ascontiguousarray(puzzles.inputs[index], dtype=np.int32)),
+        "labels": torch.from_numpy(np.ascontiguousarray(puzzles.labels[index], dtype=np.int64)),
+        "puzzle_identifiers": torch.from_numpy(
+            np.ascontiguousarray(puzzles.puzzle_identifiers[index], dtype=np.int32)),
+    }
+
+
+@torch.inference_mode()
+def evaluate(head: torch.nn.Module, puzzles: PuzzleSet, batch_size: int = 128, *,
+             keep_logits: bool = False, should_stop: Callable[[], bool] | None = None,
+             on_progress: Callable[[int, int], None] | None = None) -> Predictions | None:
+    """All segments for every puzzle; returns None if `should_stop()` turned true midway."""
+    model = head.model
+    was_training = model.training
+    model.eval()
+    steps = int(model.config.halt_max_steps)
+    n, seq = puzzles.inputs.shape
+    out = Predictions(
+        predictions=np.zeros((n, steps, seq), np.int16),
+        confidence=np.zeros((n, steps, seq), np.float16),
+        token_correct=np.zeros((n, steps), np.int32),
+        token_count=np.zeros(n, np.int32),
+        exact=np.zeros((n, steps), bool),
+        q_halt=np.zeros((n, steps), np.float32),
+        q_continue=np.zeros((n, steps), np.float32),
+        halt_step=np.full(n, steps, np.int16),
+        lm_loss=np.zeros(n, np.float32),
+        q_halt_loss=np.zeros(n, np.float32),
+        loss=np.zeros(n, np.float32),
+        logits=np.zeros((n, seq, int(model.config.vocab_size)), np.float32) if keep_logits else None,
+    )
+    try:
+        for start in range(0, n, batch_size):
+            if should_stop is not None and should_stop():
+                return None
+            index = np.arange(start, min(start + batch_size, n))
+            batch = to_batch(puzzles, index)
+            labels = batch["labels"]
+            mask = labels != -100
+            counts = mask.sum(-1)
+            carry = head.initial_carry(batch)
+            halted_yet = torch.zeros(len(index), dtype=torch.bool)
+            for t in range(steps):
+                result = head(carry, batch)
+                carry = result.carry
+                logits = result.outputs["logits"].float()
+                probs = F.softmax(logits, dim=-1)
+                conf, pred = probs.max(dim=-1)
+                rows = result.rows
+                out.predictions[index, t] = pred.numpy().astype(np.int16)
+                out.confidence[index, t] = conf.numpy().astype(np.float16)
+                out.token_correct[index, t] = rows["token_correct"].numpy()
+                out.exact[index, t] = rows["exact"].numpy()
+                q_halt = rows["q_halt_logits"].float()
+                q_cont = rows["q_continue_logits"].float()
+                out.q_halt[index, t] = q_halt.numpy()
+                out.q_continue[index, t] = q_cont.numpy()
+                if steps > 1:
+                    newly = (q_halt > q_cont) & ~halted_yet
+                    out.halt_step[index[newly.numpy()]] = t + 1
+                    halted_yet |= newly
+                if t == steps - 1:
+                    token_loss = F.cross_entropy(logits.transpose(1, 2), labels.clamp_min(0), reduction="none")
+                    lm = (token_loss * mask).sum(-1) / counts.clamp_min(1)
+                    qh = F.binary_cross_entropy_with_logits(q_halt, rows["exact"].float(), reduction="none")
+                    out.lm_loss[index] = lm.numpy()
+                    out.q_halt_loss[index] = qh.numpy()
+                    out.loss[index] = (lm + 0.5 * qh).numpy()
+                    if out.logits is not None:
+                        out.logits[index] = logits.numpy()
+            out.token_count[index] = counts.numpy().astype(np.int32)
+            if on_progress is not None:
+                on_progress(int(index[-1]) + 1, n)
+    finally:
+        model.train(was_training)
+    return out

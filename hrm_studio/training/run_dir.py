@@ -1,0 +1,144 @@
+"""The run directory: everything one run produces, enough on its own to reopen it.
+
+Layout::
+
+    <run>/config.json            the RunConfig (nested: model, data, train)
+    <run>/task.json              what the data looked like (vocabulary, patterns, grid shape)
+    <run>/metrics.jsonl          one JSON object per epoch, appended and flushed as it ends
+    <run>/history.json           the whole history as a JSON list (rewritten each epoch)
+    <run>/status.json            running / finished / stopped / failed, with the reason
+    <run>/checkpoints/best.pt    the weights with the best held-out score so far
+    <run>/checkpoints/final.pt   the state when the run ended (or was stopped)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from hrm_studio.errors import UserError
+from hrm_studio.training.atomic import atomic_write_text
+
+
+def default_runs_root() -> Path:
+    return Path(platformdirs.user_data_dir("hrm-studio")) / "runs"
+
+
+def new_run_name(task: str) -> str:
+    return f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def task_path(self) -> Path:
+        return self.path / "task.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def history_path(self) -> Path:
+        return self.path / "history.json"
+
+    @property
+    def status_path(self) -> Path:
+        return self.path / "status.json"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    def checkpoint(self, kind: str) -> Path:
+        return self.checkpoints / f"{kind}.pt"
+
+    def create(self) -> "RunDir":
+        try:
+            self.checkpoints.mkdir(parents=True, exist_ok=True)
+            probe = self.path / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise UserError(f"Cannot write the run folder {self.path}: {exc.strerror or exc}. "
+                            f"Pick a folder you can write to with --out.") from None
+        return self
+
+    def write_json(self, path: Path, data: Any) -> None:
+        atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        self.write_json(self.config_path, config)
+
+    def write_task(self, task: dict[str, Any]) -> None:
+        self.write_json(self.task_path, task)
+
+    def write_status(self, state: str, **extra: Any) -> None:
+        self.write_json(self.status_path, {"state": state, "time": time.time(), **extra})
+
+    def append_metrics(self, row: dict[str, Any]) -> None:
+        """One line per epoch, flushed and synced so a crash keeps every finished epoch."""
+        line = json.dumps(row, default=_json_default) + "\n"
+        with open(self.metrics_path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def reset_metrics(self, rows: list[dict[str, Any]]) -> None:
+        """Rewrite metrics.jsonl to exactly `rows` (used when resuming from an earlier epoch)."""
+        text = "".join(json.dumps(r, default=_json_default) + "\n" for r in rows)
+        atomic_write_text(self.metrics_path, text)
+
+    def write_history(self, history: list[dict[str, Any]]) -> None:
+        self.write_json(self.history_path, history)
+
+    def read_history(self) -> list[dict[str, Any]]:
+        """Epoch rows from metrics.jsonl (complete lines only), else history.json."""
+        if self.metrics_path.exists():
+            return read_metrics_lines(self.metrics_path.read_text(encoding="utf-8", errors="replace"))
+        if self.history_path.exists():
+            return json.loads(self.history_path.read_text(encoding="utf-8"))
+        return []
+
+    def read_config(self) -> dict[str, Any]:
+        return json.loads(self.config_path.read_text(encoding="utf-8"))
+
+
+def read_metrics_lines(text: str) -> list[dict[str, Any]]:
+    """Parse metrics.jsonl text; a half-written last line (no newline yet) is skipped."""
+    rows = []
+    for line in text.splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
