@@ -78,7 +78,7 @@ def torch_load_safely(path: Path) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        if "weights_only" in text or "Unsupported global" in text or "GLOBAL" in text:
+        if any(word in text for word in ("GLOBAL", "Unsupported global", "REDUCE", "BUILD")):
             raise CheckpointError(
                 f"Checkpoint {path} contains Python objects that could run code when loaded, so HRM "
                 f"Studio refuses to open it. Only tensors and plain values are accepted.") from None

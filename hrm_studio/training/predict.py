@@ -102,8 +102,8 @@ def evaluate(head: torch.nn.Module, puzzles: PuzzleSet, batch_size: int = 128, *
                     out.halt_step[index[newly.numpy()]] = t + 1
                     halted_yet |= newly
                 if t == steps - 1:
-                    token_loss = F.cross_entropy(logits.transpose(1, 2), labels.clamp_min(0), reduction="none")
-                    lm = (token_loss * mask).sum(-1) / counts.clamp_min(1)
+                    token_loss = head.loss_fn(result.outputs["logits"], labels).float()
+                    lm = token_loss.sum(-1) / counts.clamp_min(1)
                     qh = F.binary_cross_entropy_with_logits(q_halt, rows["exact"].float(), reduction="none")
                     out.lm_loss[index] = lm.numpy()
                     out.q_halt_loss[index] = qh.numpy()

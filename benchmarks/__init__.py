@@ -1,0 +1,1 @@
+"""Speed and learning benchmarks, run by `make bench` (never by the test suite)."""

@@ -1,0 +1,32 @@
+"""Test-wide setup: headless Qt, few threads, and a tiny run configuration."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without --out must not land in the real user's data folder."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+TINY_SETTINGS = {
+    "data": {"task": "copy-increment", "train_size": 48, "test_size": 12, "grid_size": 3},
+    "model": {"hidden_size": 32, "num_heads": 2, "expansion": 2.0, "puzzle_emb_ndim": 32,
+              "halt_max_steps": 2},
+    "train": {"epochs": 2, "batch_size": 16, "num_threads": 1, "seed": 3, "stop_at_exact": 0.0},
+}
+
+
+@pytest.fixture
+def tiny_config():
+    from hrm_studio.config import RunConfig
+
+    return RunConfig.from_dict(TINY_SETTINGS)
