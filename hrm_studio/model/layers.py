@@ -1,0 +1,205 @@
+"""Building blocks of the HRM transformer, in plain torch.
+
+Parameter names (``weight``, ``embedding_weight``, ``qkv_proj``, ``gate_up_proj`` …) follow the
+official HRM code so that checkpoints load in both directions with ``strict=True``.
+Everything here runs on the CPU; attention goes through
+``torch.nn.functional.scaled_dot_product_attention`` because flash-attn is CUDA-only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CosSin = Tuple[torch.Tensor, torch.Tensor]
+
+__all__ = [
+    "CosSin",
+    "trunc_normal_init_",
+    "rms_norm",
+    "swiglu_intermediate_size",
+    "CastedLinear",
+    "CastedEmbedding",
+    "RotaryEmbedding",
+    "apply_rotary",
+    "Attention",
+    "SwiGLU",
+]
+
+
+def trunc_normal_init_(tensor: torch.Tensor, std: float, lower: float = -2.0, upper: float = 2.0) -> torch.Tensor:
+    """Fill ``tensor`` in place from a normal truncated at ``[lower, upper]`` standard deviations.
+
+    ``torch.nn.init.trunc_normal_`` truncates but does not rescale, so its samples come out
+    with a smaller std than asked for. Like JAX/flax (and the official HRM code), we widen the
+    underlying normal so that the *truncated* distribution has exactly ``std``. Sampling by
+    inverse CDF (uniform → erfinv) consumes the RNG the same way the official code does, so
+    the same seed gives the same initial weights. ``std == 0`` zero-fills (no RNG draw).
+    """
+    with torch.no_grad():
+        if std == 0:
+            return tensor.zero_()
+        root2 = math.sqrt(2.0)
+        cdf_lo = math.erf(lower / root2)  # 2*Phi(lower) - 1
+        cdf_hi = math.erf(upper / root2)
+        mass = (cdf_hi - cdf_lo) / 2.0  # probability inside the truncation window
+        pdf_lo = math.exp(-0.5 * lower * lower) / math.sqrt(2.0 * math.pi)
+        pdf_hi = math.exp(-0.5 * upper * upper) / math.sqrt(2.0 * math.pi)
+        # Variance of a standard normal truncated to [lower, upper].
+        trunc_var = 1.0 - (upper * pdf_hi - lower * pdf_lo) / mass - ((pdf_lo - pdf_hi) / mass) ** 2
+        scale = std / math.sqrt(trunc_var)
+        tensor.uniform_(cdf_lo, cdf_hi)
+        tensor.erfinv_()
+        tensor.mul_(root2 * scale)
+        tensor.clip_(lower * scale, upper * scale)
+    return tensor
+
+
+def rms_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMS-normalise the last dimension, without a learned scale.
+
+    Computed in float32 whatever the activation dtype, because bfloat16 squares and means
+    lose too much precision; the result is returned in the input dtype.
+    """
+    if x.dtype == torch.float32:
+        return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps)
+    x32 = x.to(torch.float32)
+    return (x32 * torch.rsqrt(x32.square().mean(-1, keepdim=True) + eps)).to(x.dtype)
+
+
+def swiglu_intermediate_size(hidden_size: int, expansion: float) -> int:
+    """Width of the SwiGLU hidden layer: 2/3 of ``expansion * hidden``, rounded up to 256.
+
+    The 2/3 keeps the parameter count of a plain ``expansion`` MLP; the rounding to a
+    multiple of 256 is what official checkpoints were saved with, so it must be kept.
+    """
+    inter = round(expansion * hidden_size * 2 / 3)
+    return -(-inter // 256) * 256
+
+
+class CastedLinear(nn.Module):
+    """``nn.Linear`` whose weight is kept in float32 and cast to the input's dtype on use.
+
+    Master weights stay float32 for the optimiser while activations may run in bfloat16.
+    Init is truncated-normal LeCun (std ``1/sqrt(in_features)``) with a zero bias.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(
+            trunc_normal_init_(torch.empty(out_features, in_features), std=1.0 / math.sqrt(in_features))
+        )
+        self.bias: Optional[nn.Parameter] = nn.Parameter(torch.zeros(out_features)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight if self.weight.dtype == x.dtype else self.weight.to(x.dtype)
+        bias = self.bias
+        if bias is not None and bias.dtype != x.dtype:
+            bias = bias.to(x.dtype)
+        return F.linear(x, weight, bias)
+
+
+class CastedEmbedding(nn.Module):
+    """Embedding table kept in float32, looked up and returned in ``cast_to``."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, init_std: float, cast_to: torch.dtype) -> None:
+        super().__init__()
+        self.cast_to = cast_to
+        self.embedding_weight = nn.Parameter(
+            trunc_normal_init_(torch.empty(num_embeddings, embedding_dim), std=init_std)
+        )
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        weight = self.embedding_weight
+        if weight.dtype != self.cast_to:
+            weight = weight.to(self.cast_to)
+        return F.embedding(ids, weight)
+
+
+class RotaryEmbedding(nn.Module):
+    """Rotary position tables, computed once and kept as non-persistent buffers.
+
+    Uses the "rotate half" pairing (dimension ``i`` with ``i + dim/2``), as the official code
+    does; both tables are ``[max_positions, dim]`` float32 with the frequencies repeated twice.
+    Non-persistent, so checkpoints do not contain them and stay official-compatible.
+    """
+
+    def __init__(self, dim: int, max_positions: int, base: float) -> None:
+        super().__init__()
+        inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+        angles = torch.outer(torch.arange(max_positions, dtype=torch.float32), inv_freq)
+        angles = torch.cat((angles, angles), dim=-1)
+        self.register_buffer("cos_cached", angles.cos(), persistent=False)
+        self.register_buffer("sin_cached", angles.sin(), persistent=False)
+
+    def forward(self, seq_len: Optional[int] = None) -> CosSin:
+        """Return ``(cos, sin)`` for the first ``seq_len`` positions (all of them by default)."""
+        if seq_len is None or seq_len == self.cos_cached.shape[0]:
+            return self.cos_cached, self.sin_cached
+        return self.cos_cached[:seq_len], self.sin_cached[:seq_len]
+
+
+def apply_rotary(
+    q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Rotate queries and keys ``[batch, seq, heads, head_dim]`` by their position.
+
+    ``cos``/``sin`` are ``[seq, head_dim]`` tables from :class:`RotaryEmbedding`. Computed in the
+    tables' dtype (float32) and cast back, so bfloat16 activations keep accurate angles.
+    Works on the two halves directly instead of building ``rotate_half(x)``, which saves a
+    full-size negation and concatenation per call while giving the same numbers.
+    """
+    half = cos.shape[-1] // 2
+    cos_h = cos[:, :half].unsqueeze(-2)  # both halves of the table are equal
+    sin_h = sin[:, :half].unsqueeze(-2)
+
+    def rotate(x: torch.Tensor) -> torch.Tensor:
+        xc = x if x.dtype == cos.dtype else x.to(cos.dtype)
+        x1, x2 = xc[..., :half], xc[..., half:]
+        out = torch.cat((x1 * cos_h - x2 * sin_h, x2 * cos_h + x1 * sin_h), dim=-1)
+        return out if out.dtype == x.dtype else out.to(x.dtype)
+
+    return rotate(q), rotate(k)
+
+
+class Attention(nn.Module):
+    """Non-causal multi-head self-attention with a fused QKV projection and no biases.
+
+    Every token attends to every other (puzzles are not sequences read left to right).
+    """
+
+    def __init__(self, hidden_size: int, head_dim: int, num_heads: int) -> None:
+        super().__init__()
+        self.head_dim = head_dim
+        self.num_heads = num_heads
+        self.qkv_proj = CastedLinear(hidden_size, 3 * num_heads * head_dim, bias=False)
+        self.o_proj = CastedLinear(num_heads * head_dim, hidden_size, bias=False)
+
+    def forward(self, x: torch.Tensor, cos_sin: Optional[CosSin] = None) -> torch.Tensor:
+        batch, seq, _ = x.shape
+        qkv = self.qkv_proj(x).view(batch, seq, 3 * self.num_heads, self.head_dim)
+        q, k, v = qkv.split(self.num_heads, dim=2)
+        if cos_sin is not None:
+            q, k = apply_rotary(q, k, *cos_sin)
+        # SDPA wants [batch, heads, seq, head_dim].
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        out = out.transpose(1, 2).reshape(batch, seq, self.num_heads * self.head_dim)
+        return self.o_proj(out)
+
+
+class SwiGLU(nn.Module):
+    """Gated MLP: ``down(silu(gate) * up)`` with gate and up fused in one projection."""
+
+    def __init__(self, hidden_size: int, expansion: float) -> None:
+        super().__init__()
+        inter = swiglu_intermediate_size(hidden_size, expansion)
+        self.gate_up_proj = CastedLinear(hidden_size, 2 * inter, bias=False)
+        self.down_proj = CastedLinear(inter, hidden_size, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+        return self.down_proj(F.silu(gate) * up)
