@@ -41,13 +41,28 @@ def _add_config_args(p: argparse.ArgumentParser, *, with_task: bool = True) -> N
                    help="change one setting by its name, e.g. --set hidden_size=128 (repeatable)")
 
 
+def _add_gui_args(p: argparse.ArgumentParser, default: object) -> None:
+    """Window options; accepted before or after `gui` (the subparser's copies keep the top-level
+    value unless given, hence SUPPRESS there)."""
+    extra = {} if default is None else {"default": default}
+    p.add_argument("--self-test", action="store_true", **extra,
+                   help="open the window, train a tiny run through it and exit 0 if every epoch reached "
+                        "the plots (needs a display, or QT_QPA_PLATFORM=offscreen)")
+    p.add_argument("--screenshot", metavar="PATH", **extra,
+                   help="save a PNG of the window (after the self-test run, or once it has opened) and exit")
+    p.add_argument("--show", choices=("metrics", "predictions", "runs"), **extra,
+                   help="the tab to show first")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hrm-studio", description="Train and inspect Hierarchical Reasoning Models on a CPU.")
     parser.add_argument("--version", action="version", version=f"hrm-studio {__version__}")
+    _add_gui_args(parser, None)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     gui = sub.add_parser("gui", help="open the Studio window (the default)")
     gui.add_argument("paths", nargs="*", help="run folders or checkpoints to open")
+    _add_gui_args(gui, argparse.SUPPRESS)
 
     train = sub.add_parser("train", help="train headless; one line per epoch")
     _add_config_args(train)
@@ -145,15 +160,10 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
-    try:
-        from hrm_studio.gui.app import main as gui_main
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("hrm_studio.gui"):
-            print("The Studio window is not part of this build yet; running the default headless "
-                  "training instead (hrm-studio train --task copy-increment).", file=sys.stderr)
-            return _cmd_train(build_parser().parse_args(["train", "--task", "copy-increment"]))
-        raise
-    return gui_main(list(getattr(args, "paths", []) or []))
+    from hrm_studio.gui.app import main as gui_main
+
+    return gui_main(list(getattr(args, "paths", []) or []), self_test=bool(getattr(args, "self_test", False)),
+                    screenshot=getattr(args, "screenshot", None), show=getattr(args, "show", None))
 
 
 # ----------------------------------------------------------------------------------------
@@ -268,10 +278,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1.")
     loaded = ckpt.read_weights(args.checkpoint)
-    if not (args.task or args.dataset or loaded.source == "studio" or
+    if not (args.task or args.dataset or args.preset or args.config or loaded.source == "studio" or
             (loaded.config and (loaded.config.get("data") or {}).get("task"))):
         raise UserError(f"{args.checkpoint} does not say which puzzles it was trained on; add --task NAME "
-                        f"or --dataset DIR.")
+                        f"or --dataset DIR (or --preset NAME for the seed's weights).")
     config = _config_for_weights(args, loaded)
     ckpt.check_config_against_weights(config, loaded.state_dict, args.checkpoint)
     data = load_data(config)

@@ -30,8 +30,8 @@ from hrm_studio.errors import CheckpointError, UserError
 from hrm_studio.model import count_parameters
 from hrm_studio.training import checkpoint as ckpt
 from hrm_studio.training.data_source import load_data
-from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Event, EventCallback, Failed,
-                                        Finished, Progress, Started)
+from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Event, EventCallback,
+                                        Failed, Finished, Progress, Started)
 from hrm_studio.training.metrics import EpochAccumulator, summarise_predictions
 from hrm_studio.training.model_factory import build_head, hrm_config
 from hrm_studio.training.predict import Predictions, evaluate
@@ -219,8 +219,10 @@ class Trainer:
                     reason = "stopped"
                     break
                 last_pred = pred
-                row.update(summarise_predictions(pred, data.test.patterns))
+                held_out = summarise_predictions(pred, data.test.patterns)
+                row.update(held_out)
                 row["eval_seconds"] = time.perf_counter() - eval_started
+                self._emit(Evaluated(epoch=epoch, split="test", metrics=held_out))
             row["wall_seconds"] = time.perf_counter() - wall_start
             state.epoch = epoch
             state.history.append(row)

@@ -126,3 +126,25 @@ def test_module_and_version_entry_points():
     bad = subprocess.run([sys.executable, "-m", "hrm_studio", "train", "--bogus"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "unrecognized arguments" in bad.stderr
+
+
+def test_the_seeds_bare_weights_evaluate_with_the_seed_preset(tmp_path, capsys):
+    """The seed saved plain `inner.*` state dicts; --preset seed supplies what weights cannot tell."""
+    import torch
+
+    from hrm_studio.presets import preset_config
+    from hrm_studio.training.data_source import load_data
+    from hrm_studio.training.model_factory import build_head, hrm_config
+
+    config = preset_config("seed")
+    torch.manual_seed(0)
+    head = build_head(config, hrm_config(config, load_data(config).info))
+    path = tmp_path / "final_model.pth"
+    torch.save(head.model.state_dict(), path)
+    assert main(["eval", str(path), "--preset", "seed", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["puzzles"] == 2 and report["official"]["steps"] == 6.0
+    # Without the preset, the default settings contradict the weights and each mismatch is named.
+    assert main(["eval", str(path), "--task", "copy-increment"]) == 2
+    err = capsys.readouterr().err
+    assert "puzzle_emb_ndim is 64 in the settings but 32 in the weights" in err

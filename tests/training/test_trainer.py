@@ -8,7 +8,8 @@ import threading
 import pytest
 import torch
 
-from hrm_studio.training.events import CheckpointSaved, EpochEnd, Failed, Finished, Progress, Started
+from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Failed, Finished, Progress,
+                                        Started)
 from hrm_studio.training.trainer import Trainer, comparable
 
 SEED_KEYS = ("epoch", "loss", "token_accuracy", "exact_match_accuracy", "learning_rate",
@@ -28,6 +29,9 @@ def test_a_run_writes_history_checkpoints_and_events(tiny_config, tmp_path):
     assert isinstance(events[-1], Finished)
     epoch_ends = [e for e in events if isinstance(e, EpochEnd)]
     assert [e.epoch for e in epoch_ends] == [1, 2]
+    evaluated = [e for e in events if isinstance(e, Evaluated)]
+    assert [e.epoch for e in evaluated] == [1, 2]
+    assert evaluated[-1].metrics["val_exact_match_accuracy"] == epoch_ends[-1].metrics["val_exact_match_accuracy"]
     row = result.history[-1]
     for key in SEED_KEYS + ("copy_accuracy", "increment_accuracy", "val_exact_match_at_halt",
                             "train/accuracy", "val/exact_accuracy", "mean_act_steps", "samples_per_second"):
