@@ -1,0 +1,58 @@
+"""A non-modal error banner across the top of the window, with the details folded away.
+
+Training errors must not block the window behind a modal box: the run's folder keeps
+what it had and the user can change a setting and start again straight away.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout
+
+
+class ErrorBanner(QFrame):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("errorBanner")
+        self.setStyleSheet("#errorBanner { background: rgba(220, 50, 47, 38); border: 1px solid "
+                           "rgba(220, 50, 47, 160); border-radius: 4px; }")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolTip("Show the technical details (copy them into a bug report).")
+        self.dismiss_button = QPushButton("Dismiss")
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(160)
+        self.details.hide()
+        self.details_button.toggled.connect(self.details.setVisible)
+        self.dismiss_button.clicked.connect(self.clear)
+
+        row = QHBoxLayout()
+        row.addWidget(self.message, 1)
+        row.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(row)
+        layout.addWidget(self.details)
+        self.hide()
+
+    def show_error(self, message: str, details: str = "") -> None:
+        self.message.setText(message)
+        self.details.setPlainText(details)
+        self.details_button.setVisible(bool(details))
+        self.details_button.setChecked(False)
+        self.show()
+
+    def clear(self) -> None:
+        self.message.clear()
+        self.details.clear()
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self.message.text() if not self.isHidden() else ""

@@ -1,0 +1,96 @@
+"""What the window remembers between sessions, in one JSON file in the user config folder.
+
+Geometry, dock layout, the last settings and up to ten recent checkpoints / run folders.
+A file that cannot be read is ignored (the window starts fresh), and recent entries
+whose path has gone are pruned, so a stale file never stops the app from opening.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from hrm_studio.training.atomic import atomic_write_text
+
+MAX_RECENT = 10
+RECENT_KINDS = ("checkpoint", "run")
+
+
+def default_state_path() -> Path:
+    return Path(platformdirs.user_config_dir("hrm-studio")) / "studio.json"
+
+
+class UserState:
+    """Load once, edit in memory, `save()` on close. `path=None` keeps it in memory only."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._data: dict[str, Any] = self._load()
+
+    @classmethod
+    def for_user(cls) -> "UserState":
+        return cls(default_state_path())
+
+    def _load(self) -> dict[str, Any]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        try:
+            atomic_write_text(self.path, json.dumps(self._data, indent=2) + "\n")
+        except OSError:
+            pass  # remembering the layout is a convenience; never fail a close over it
+
+    # ----- window layout ------------------------------------------------------------------
+    def blob(self, key: str) -> bytes | None:
+        text = self._data.get(key)
+        if not isinstance(text, str):
+            return None
+        try:
+            return base64.b64decode(text.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
+            return None
+
+    def set_blob(self, key: str, value: bytes) -> None:
+        self._data[key] = base64.b64encode(bytes(value)).decode("ascii")
+
+    # ----- last settings --------------------------------------------------------------------
+    @property
+    def last_config(self) -> dict[str, Any] | None:
+        value = self._data.get("last_config")
+        return value if isinstance(value, dict) else None
+
+    @last_config.setter
+    def last_config(self, value: dict[str, Any]) -> None:
+        self._data["last_config"] = value
+
+    # ----- recent checkpoints and runs ------------------------------------------------------
+    def recent(self) -> list[dict[str, str]]:
+        """Newest first; entries whose file or folder no longer exists are dropped."""
+        items = self._data.get("recent")
+        if not isinstance(items, list):
+            items = []
+        kept = [item for item in items
+                if isinstance(item, dict) and item.get("kind") in RECENT_KINDS
+                and isinstance(item.get("path"), str) and Path(item["path"]).exists()]
+        kept = kept[:MAX_RECENT]
+        self._data["recent"] = kept
+        return [dict(item) for item in kept]
+
+    def add_recent(self, path: str | Path, kind: str) -> None:
+        path = str(Path(path).resolve())
+        items = [i for i in self.recent() if i["path"] != path]
+        items.insert(0, {"path": path, "kind": kind, "time": time.strftime("%Y-%m-%d %H:%M")})
+        self._data["recent"] = items[:MAX_RECENT]
