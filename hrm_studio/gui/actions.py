@@ -46,7 +46,7 @@ def _action(parent: QWidget, text: str, shortcut: QKeySequence | str, tip: str, 
 
 def create_actions(parent: QWidget) -> StudioActions:
     return StudioActions(
-        new_run=_action(parent, "&New run", QKeySequence.StandardKey.New,
+        new_run=_action(parent, "&New run", "Ctrl+N",
                         "Forget the open run and its curves; keep the settings for a fresh start.", SP.SP_FileIcon),
         start=_action(parent, "&Start", "F5", "Start training with these settings.", SP.SP_MediaPlay),
         pause=_action(parent, "&Pause", "F6", "Pause after the current step; press again to resume.",
@@ -54,16 +54,16 @@ def create_actions(parent: QWidget) -> StudioActions:
         stop=_action(parent, "S&top", "Shift+F5",
                      "Stop after the current step; the run keeps its final checkpoint and history.",
                      SP.SP_MediaStop),
-        open_checkpoint=_action(parent, "&Open checkpoint…", QKeySequence.StandardKey.Open,
+        open_checkpoint=_action(parent, "&Open checkpoint…", "Ctrl+O",
                                 "Open a .pt, .safetensors or official HRM checkpoint.", SP.SP_DialogOpenButton),
         open_run_folder=_action(parent, "Open &run folder…", "Ctrl+Shift+O",
                                 "Reopen a run folder: its settings, curves and checkpoint.", SP.SP_DirOpenIcon),
-        save_checkpoint=_action(parent, "&Save checkpoint…", QKeySequence.StandardKey.Save,
+        save_checkpoint=_action(parent, "&Save checkpoint…", "Ctrl+S",
                                 "Save the model now, also in the middle of a run.", SP.SP_DialogSaveButton),
         export_plots=_action(parent, "Export &plots…", "Ctrl+E", "Save the plots as a PNG image or SVG drawing."),
         export_history=_action(parent, "Export &history…", "Ctrl+Shift+H",
                                "Save the run's history, one row per epoch, as CSV or JSON."),
         export_model=_action(parent, "Export &model…", "Ctrl+Shift+E",
                              "Save the weights as .pt, .safetensors + config JSON, or an official HRM folder."),
-        quit=_action(parent, "&Quit", QKeySequence.StandardKey.Quit, "Close HRM Studio."),
+        quit=_action(parent, "&Quit", "Ctrl+Q", "Close HRM Studio."),
     )

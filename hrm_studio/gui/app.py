@@ -64,4 +64,18 @@ def main(paths: Sequence[str] = (), *, self_test: bool = False, screenshot: str 
     ticker = _close_on_ctrl_c(window)
     code = app.exec()
     ticker.stop()
+    dispose(window)
     return code
+
+
+def dispose(window: "object") -> None:
+    """Destroy the window while the QApplication still exists: PySide6 6.12 with pyqtgraph
+    crashes at interpreter exit when a plot widget is still alive then."""
+    import gc
+
+    import shiboken6
+
+    window.close()  # type: ignore[attr-defined]
+    if shiboken6.isValid(window):
+        shiboken6.delete(window)
+    gc.collect()

@@ -73,9 +73,17 @@ class ScientificSpinBox(QDoubleSpinBox):
         return QValidator.State.Acceptable, text, pos
 
     def stepBy(self, steps: int) -> None:  # noqa: N802
+        """Step the leading digit: 5e-4 → 6e-4, 1e-3 → 2e-3 up and 9e-4 down."""
         value = self.value()
-        size = 10 ** math.floor(math.log10(abs(value))) / 10 if value else 0.01
-        self.setValue(value + steps * size)
+        for _ in range(abs(steps)):
+            if value == 0:
+                value = 10 ** math.floor(math.log10(self.maximum())) / 100 if steps > 0 and self.maximum() > 0 else 0.0
+                continue
+            size = 10 ** math.floor(math.log10(abs(value)) + 1e-12)
+            if steps < 0 and math.isclose(abs(value), size):
+                size /= 10
+            value = float(f"{value + (size if steps > 0 else -size):.12g}")
+        self.setValue(value)
 
     def _strip(self, text: str) -> str:
         text = text.strip()

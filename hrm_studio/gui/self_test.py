@@ -46,6 +46,7 @@ def missing_points(window: Any, epochs: int) -> list[str]:
 
 def run_self_test(app: QApplication, screenshot: Path | None = None, show: str | None = None,
                   timeout_s: float = TIMEOUT_S) -> int:
+    from hrm_studio.gui.app import dispose
     from hrm_studio.gui.main_window import MainWindow
     from hrm_studio.gui.screenshot import save_window
     from hrm_studio.gui.user_state import UserState
@@ -65,13 +66,13 @@ def run_self_test(app: QApplication, screenshot: Path | None = None, show: str |
         started = time.perf_counter()
         if not window.start():
             print(f"self-test failed: Start is disabled: {window.start_blocker()}", flush=True)
-            window.close()
+            dispose(window)
             return 1
         loop.exec()
         seconds = time.perf_counter() - started
         if "last" not in ended:
             print(f"self-test failed: the run did not end within {timeout_s:.0f} s.", flush=True)
-            window.close()
+            dispose(window)
             return 1
         rows = window.dashboard.rows()
         wrong = missing_points(window, epochs)
@@ -80,7 +81,8 @@ def run_self_test(app: QApplication, screenshot: Path | None = None, show: str |
             save_window(window, screenshot)
             print(f"saved {screenshot}", flush=True)
         banner = window.banner.text
-        window.close()
+        curves = len(window.dashboard.curve_keys())
+        dispose(window)
     last = ended["last"]
     if banner or type(last).__name__ != "Finished":
         print(f"self-test failed: {banner or last}", flush=True)
@@ -90,5 +92,5 @@ def run_self_test(app: QApplication, screenshot: Path | None = None, show: str |
               f"curves short of points: {', '.join(wrong) or 'none'}.", flush=True)
         return 1
     print(f"self-test passed: {epochs} epochs trained through the worker thread in {seconds:.1f} s, and "
-          f"every one reached all {len(window.dashboard.curve_keys())} curves.", flush=True)
+          f"every one reached all {curves} curves.", flush=True)
     return 0

@@ -8,7 +8,7 @@ import json
 from hrm_studio.gui.run_controller import IDLE, PAUSED
 from hrm_studio.gui.start_choice import RESUME, SCRATCH
 from hrm_studio.training.checkpoint import read_weights
-from hrm_studio.training.events import EpochEnd, Failed, Finished
+from hrm_studio.training.events import EpochEnd, Failed, Finished, Started
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
 
@@ -52,23 +52,24 @@ def test_curves_are_updated_in_place_not_recreated(qtbot, make_window, tiny):
 
 def test_pause_holds_training_saves_while_paused_and_resume_goes_on(qtbot, make_window, tiny, tmp_path):
     window = make_window(tiny(epochs=200))
-    _start_and_wait_epochs(qtbot, window)
-    # Settings that cannot change mid-run are locked; live ones are not.
-    assert window.settings.editor("hidden_size").locked
-    assert not window.settings.editor("stop_at_exact").locked
-    at_pause = window.controller.worker.global_step
+    with qtbot.waitSignal(window.controller.event, timeout=RUN_TIMEOUT_MS,
+                          check_params_cb=lambda e: isinstance(e, Started)):
+        assert window.start()
     window.toggle_pause()
+    at_pause = window.controller.worker.global_step
     assert window.controller.state == PAUSED
     assert window.commands.pause.text() == "&Resume"
     assert "(paused)" in window.windowTitle()
+    # Settings that cannot change mid-run are locked; live ones are not.
+    assert window.settings.editor("hidden_size").locked
+    assert not window.settings.editor("stop_at_exact").locked
     # Pause takes effect within one step; checkpoints are still served while paused.
     steps = []
     for name in ("while-paused-1.pt", "while-paused-2.pt", "while-paused-3"):   # .pt is added
         with qtbot.waitSignal(window.saved, timeout=RUN_TIMEOUT_MS):
             window.save_checkpoint(tmp_path / name)
         steps.append(window.controller.worker.global_step)
-    assert steps[-1] <= at_pause + 1 and steps[-2] == steps[-1], f"training went on while paused: {steps}"
-    step = steps[-1]
+    assert len(set(steps)) == 1 and steps[0] <= at_pause + 1, f"training went on while paused: {steps}"
     assert read_weights(tmp_path / "while-paused-3.pt").source == "studio"
 
     window.toggle_pause()
@@ -76,7 +77,7 @@ def test_pause_holds_training_saves_while_paused_and_resume_goes_on(qtbot, make_
     with qtbot.waitSignal(window.controller.event, timeout=RUN_TIMEOUT_MS,
                           check_params_cb=lambda e: isinstance(e, EpochEnd)):
         pass
-    assert window.controller.worker.global_step > step
+    assert window.controller.worker.global_step > steps[-1]
     with qtbot.waitSignal(window.controller.ended, timeout=RUN_TIMEOUT_MS):
         window.stop()
     assert not window.settings.editor("lr").locked
