@@ -122,4 +122,5 @@ BENCHMARKS: dict[str, Callable[[], Iterator[Figure]]] = {
     "solve": time_to_solve,
     "shared": shared_identifier,
     "seed": seed_presets,
+    "gui": lambda: __import__("benchmarks.gui", fromlist=["gui_figures"]).gui_figures(),  # Studio window
 }
