@@ -26,3 +26,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Screenshots of the Studio window under xvfb-run (installs xvfb if missing), for the README.
+.PHONY: screenshots
+screenshots: setup
+	bash scripts/screenshots.sh

@@ -129,8 +129,8 @@ class MetricsDashboard(QWidget):
         controls.addSpacing(12)
         controls.addWidget(QLabel("X axis"))
         controls.addWidget(self.x_box)
-        controls.addSpacing(12)
-        controls.addWidget(self.readout, 1)
+        controls.addStretch(1)
+        self.readout.setWordWrap(True)
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setMinimumSize(420, 320)
@@ -172,6 +172,7 @@ class MetricsDashboard(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
+        layout.addWidget(self.readout)
         layout.addWidget(self.view, 1)
         self.apply_colours(self._colours)
 
@@ -334,7 +335,7 @@ class MetricsDashboard(QWidget):
         else:
             bottom.setTickSpacing()
         plot.setXRange(*new_x, padding=0.02)
-        plot.setYRange(*new_y, padding=0.03)
+        plot.setYRange(*new_y, padding=0.07)   # room for the 0 and 100 labels inside the cached axis
 
     def _unzoom(self, name: str) -> None:
         self._zoomed.discard(name)
