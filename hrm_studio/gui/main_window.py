@@ -256,6 +256,8 @@ class MainWindow(QMainWindow):
         a.export_history.setEnabled(has_rows)
         self._update_locks()
         self._update_title()
+        if not active and not has_rows and not self.settings.problems():
+            self.dashboard.set_planned_epochs(self.settings.config().train.epochs)
 
     def _update_title(self) -> None:
         name = self._run_name or "New run"

@@ -175,6 +175,7 @@ class MetricsDashboard(QWidget):
         layout.addWidget(self.readout)
         layout.addWidget(self.view, 1)
         self.apply_colours(self._colours)
+        self.refresh()   # fit the empty axes too: 0–100 % and whole epochs before the first run
 
     # ----- curves ------------------------------------------------------------------------------
     def _panel(self, name: str) -> PanelSpec:
@@ -310,8 +311,9 @@ class MetricsDashboard(QWidget):
 
     def set_planned_epochs(self, epochs: int | None) -> None:
         """The run's epoch count: the x axis spans it from the start, so it need not move."""
-        self._planned_epochs = epochs
-        self._schedule()
+        if epochs != self._planned_epochs:
+            self._planned_epochs = epochs
+            self._schedule()
 
     def _fit(self, panel: PanelSpec, xs: list[float], ys: list[float], force: bool = False) -> None:
         if panel.name in self._zoomed and not force:
