@@ -6,13 +6,21 @@ Layout::
     <run>/task.json              what the data looked like (vocabulary, patterns, grid shape)
     <run>/metrics.jsonl          one JSON object per epoch, appended and flushed as it ends
     <run>/history.json           the whole history as a JSON list (rewritten each epoch)
-    <run>/status.json            running / finished / stopped / failed, with the reason
+    <run>/status.json            running / finished / stopped / failed, with the reason; while
+                                 running also the writer's pid and host (see owner.py)
+    <run>/checkpoints/last.pt    the state after the last complete epoch (rewritten every epoch;
+                                 written first at the start, as epoch 0)
     <run>/checkpoints/best.pt    the weights with the best held-out score so far
     <run>/checkpoints/final.pt   the state when the run ended (or was stopped)
+
+Every file except metrics.jsonl is replaced atomically (atomic.py), and metrics.jsonl only
+ever grows by whole, fsynced lines, so a run killed at any instant reopens: its history up
+to the last finished epoch, and last.pt holding that epoch (or the one before it).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -22,8 +30,24 @@ from typing import Any
 
 import platformdirs
 
-from hrm_studio.errors import UserError
-from hrm_studio.training.atomic import atomic_write_text
+from hrm_studio.errors import CheckpointError, UserError
+from hrm_studio.training.atomic import TEMP_SUFFIX, atomic_write_text
+
+RESUME_ORDER = ("last", "final")
+
+
+class RunFolderError(UserError):
+    """The run folder cannot be written (full disk, no permission, gone); the message says what to do."""
+
+
+def write_failure(exc: OSError, what: str | Path) -> str:
+    """A plain sentence for an OSError met while writing `what`."""
+    detail = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        return f"Could not write {what}: the disk is full ({detail})."
+    if exc.errno == errno.EROFS:
+        return f"Could not write {what}: the disk is read-only ({detail})."
+    return f"Could not write {what}: {detail}."
 
 
 def default_runs_root() -> Path:
@@ -65,6 +89,38 @@ class RunDir:
     def checkpoint(self, kind: str) -> Path:
         return self.checkpoints / f"{kind}.pt"
 
+    def resume_checkpoint(self) -> Path | None:
+        """The checkpoint to continue this run from: last.pt (a whole epoch), else final.pt."""
+        for kind in RESUME_ORDER:
+            path = self.checkpoint(kind)
+            if path.is_file():
+                return path
+        return None
+
+    def read_status(self) -> dict[str, Any]:
+        """status.json as a dict; {} when it is missing or unreadable."""
+        try:
+            data = json.loads(self.status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete temp files a killed writer left behind (only call when no one else writes here)."""
+        removed = []
+        for folder in (self.path, self.checkpoints):
+            try:
+                stray = [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX)]
+            except OSError:
+                continue
+            for path in stray:
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except OSError:
+                    pass
+        return removed
+
     def create(self) -> "RunDir":
         try:
             self.checkpoints.mkdir(parents=True, exist_ok=True)
@@ -72,8 +128,8 @@ class RunDir:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
-            raise UserError(f"Cannot write the run folder {self.path}: {exc.strerror or exc}. "
-                            f"Pick a folder you can write to with --out.") from None
+            raise RunFolderError(f"Cannot write the run folder {self.path}: {exc.strerror or exc}. "
+                                 f"Pick a folder you can write to with --out.") from None
         return self
 
     def write_json(self, path: Path, data: Any) -> None:
@@ -116,6 +172,22 @@ class RunDir:
         return json.loads(self.config_path.read_text(encoding="utf-8"))
 
 
+def resolve_resume(path: str | Path) -> Path:
+    """The checkpoint to resume from `path`: a checkpoint file, or a run folder (its last.pt, else final.pt)."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    run = RunDir(path.parent if path.name == "checkpoints" else path)
+    if not (run.config_path.exists() or run.checkpoints.is_dir()):
+        raise CheckpointError(f"{path} is a folder but not an HRM Studio run folder (it has no config.json or "
+                              f"checkpoints/); choose a run folder or a checkpoint file.")
+    found = run.resume_checkpoint()
+    if found is None:
+        raise CheckpointError(f"The run folder {run.path} has no checkpoint to resume yet (no checkpoints/last.pt "
+                              f"or final.pt): it stopped before its first checkpoint was written. Start it again instead.")
+    return found
+
+
 def read_metrics_lines(text: str) -> list[dict[str, Any]]:
     """Parse metrics.jsonl text; a half-written last line (no newline yet) is skipped."""
     rows = []
@@ -126,9 +198,11 @@ def read_metrics_lines(text: str) -> list[dict[str, Any]]:
         if not line:
             continue
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
+            row = json.loads(line)
+        except ValueError:
             continue
+        if isinstance(row, dict):
+            rows.append(row)
     return rows
 
 
