@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import torch
 from hrm_studio.config import RunConfig
 from hrm_studio.errors import CheckpointError, UserError
 from hrm_studio.training.atomic import atomic_write, atomic_write_text
+from hrm_studio.training.run_dir import RunFolderError, write_failure
 
 STUDIO_FORMAT = "hrm-studio-checkpoint"
 STUDIO_VERSION = 1
@@ -57,7 +59,10 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     try:
         atomic_write(path, write)
     except OSError as exc:
-        raise UserError(f"Could not write checkpoint {path}: {exc.strerror or exc}.") from None
+        error = RunFolderError(f"{write_failure(exc, f'checkpoint {path}')} The previous {path.name}, if "
+                               f"there was one, is unchanged.")
+        error.errno = exc.errno  # type: ignore[attr-defined]
+        raise error from None
     return path
 
 
@@ -75,14 +80,17 @@ def torch_load_safely(path: Path) -> Any:
         raise CheckpointError(f"Checkpoint {path} is empty (0 bytes); it was probably not written "
                               f"completely. Use an earlier checkpoint.")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. "pickle protocol 4": noise on top of our one sentence
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
         if any(word in text for word in ("GLOBAL", "Unsupported global", "REDUCE", "BUILD")):
             raise CheckpointError(
                 f"Checkpoint {path} contains Python objects that could run code when loaded, so HRM "
                 f"Studio refuses to open it. Only tensors and plain values are accepted.") from None
-        raise CheckpointError(f"Checkpoint {path} is damaged or is not a PyTorch file.") from None
+        raise CheckpointError(f"Checkpoint {path} is damaged or is not a PyTorch file; use another "
+                              f"checkpoint.") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError,
             AttributeError, TypeError, IndexError) as exc:
         raise CheckpointError(f"Checkpoint {path} is damaged or truncated and cannot be read "
@@ -107,6 +115,10 @@ def _check_tensors(state_dict: Any, path: Path) -> dict[str, torch.Tensor]:
     bad = [k for k, v in state_dict.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
         raise CheckpointError(f"{path} is not a model state dict (entry {bad[0]!r} is not a tensor).")
+    odd = [k for k, v in state_dict.items() if v.layout != torch.strided or v.is_complex()]
+    if odd:
+        raise CheckpointError(f"{path} holds a tensor of an unsupported kind ({odd[0]!r}); HRM weights are "
+                              f"plain real-valued tensors.")
     state_dict = strip_prefixes(state_dict)
     if not any(k.startswith("inner.") for k in state_dict):
         raise CheckpointError(f"{path} does not hold HRM weights (no 'inner.*' keys; found e.g. "
@@ -170,8 +182,14 @@ def official_yaml_to_overrides(path: Path) -> dict[str, Any]:
 
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CheckpointError(f"{path} cannot be read as YAML: {exc}.") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise CheckpointError(f"{path} cannot be read as YAML ({' '.join(str(problem).split())}{where}); only "
+                              f"plain YAML is accepted, never Python objects.") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("arch"), dict):
         raise CheckpointError(f"{path} has no 'arch' section, so it is not an official HRM config.")
     arch = raw["arch"]
@@ -226,6 +244,13 @@ def mismatches(state_dict: dict[str, torch.Tensor], model: torch.nn.Module) -> l
 def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str | Path) -> None:
     """Copy weights into `model` only after every key and shape has been checked."""
     problems = mismatches(state_dict, model)
+    if not problems:
+        broken = [key for key, value in state_dict.items()
+                  if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+        if broken:
+            raise CheckpointError(f"The weights in {source} hold NaN or infinite values ({', '.join(broken[:5])}"
+                                  f"{', …' if len(broken) > 5 else ''}), so they cannot be used. Use an "
+                                  f"earlier checkpoint.")
     if problems:
         shown = "; ".join(problems[:12]) + ("; …" if len(problems) > 12 else "")
         raise CheckpointError(f"The weights in {source} do not fit the model settings "
@@ -271,6 +296,27 @@ def check_config_against_weights(config: RunConfig, state_dict: dict[str, torch.
     if wrong:
         raise CheckpointError(f"The weights in {source} were trained with other settings: "
                               + "; ".join(wrong) + ". Use the matching preset, --config or --set.")
+
+
+def check_weights_cover_data(state_dict: dict[str, torch.Tensor], info: Any, source: str | Path) -> None:
+    """Weights for a smaller vocabulary or fewer puzzle identifiers than the data would index out of
+    range mid-run; name each such tensor with its shape and what the puzzles need, before training."""
+    told = shapes_from_weights(state_dict)
+    wrong = []
+    vocab = told.get("vocab_size")
+    if vocab is not None and vocab < info.vocab_size:
+        for key in ("inner.embed_tokens.embedding_weight", "inner.lm_head.weight"):
+            if key in state_dict:
+                wrong.append(f"{key} has {list(state_dict[key].shape)} ({vocab} tokens) but the puzzles use "
+                             f"{info.vocab_size} tokens")
+    ids = told.get("num_puzzle_identifiers")
+    if ids is not None and ids < info.num_puzzle_identifiers:
+        key = "inner.puzzle_emb.weights"
+        wrong.append(f"{key} has {list(state_dict[key].shape)} ({ids} identifiers) but the puzzles use "
+                     f"{info.num_puzzle_identifiers} identifiers")
+    if wrong:
+        raise CheckpointError(f"The weights in {source} were trained on other puzzles: " + "; ".join(wrong)
+                              + ". Train on the task they came from, or start without them.")
 
 
 # ----------------------------------------------------------------------------------------
