@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import types
 import typing
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -358,3 +359,138 @@ def parse_pattern_mix(text: str) -> dict[str, float]:
         raise ConfigError("pattern_mix needs at least one pattern with a positive weight.")
     return mix
 
+
+
+# ----------------------------------------------------------------------------------------
+# Peak training memory: refuse a run that cannot fit before anything big is allocated.
+# ----------------------------------------------------------------------------------------
+# Deliberately torch-free (the settings form calls it on every keystroke) and on the
+# generous side: being refused for a run that would have fitted is a nuisance, but a run
+# that exhausts the laptop's memory an hour in can freeze the whole machine.
+
+MEMORY_LIMIT_FRACTION = 0.8
+_RUNTIME_BYTES = 500 * 2**20  # Python, PyTorch and its thread pools, before any tensor
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes each part of a training run needs at its peak, and which settings drive it."""
+
+    weights: int          # parameters, their gradients, Adam's two moments and its temporaries
+    puzzle_embedding: int  # the per-puzzle embedding table (a buffer trained by sign-SGD)
+    activations: int      # what the 1-step-gradient backward keeps, plus the ACT carry
+    attention: int        # one attention score matrix (batch × heads × seq²)
+    logits: int           # output logits, their softmax and gradient
+    data: int             # the puzzles, their tensors and the held-out predictions
+    runtime: int = _RUNTIME_BYTES
+
+    @property
+    def total(self) -> int:
+        return (self.weights + self.puzzle_embedding + self.activations + self.attention + self.logits
+                + self.data + self.runtime)
+
+    def parts(self) -> dict[str, int]:
+        return {"activations": self.activations, "attention": self.attention,
+                "weights and optimiser state": self.weights, "puzzle embedding": self.puzzle_embedding,
+                "logits": self.logits, "data": self.data, "runtime": self.runtime}
+
+
+# What to lower for each part, in the words a person can act on.
+_REMEDIES = {
+    "activations": "batch_size, hidden_size or the sequence length (grid_size / encoding)",
+    "attention": "batch_size or the sequence length (grid_size / encoding)",
+    "weights and optimiser state": "hidden_size, expansion or H_layers / L_layers",
+    "puzzle embedding": "puzzle_emb_ndim or the number of puzzle identifiers",
+    "logits": "batch_size",
+    "data": "train_size / test_size",
+    "runtime": "nothing: close other programs",
+}
+
+
+def swiglu_width(hidden_size: int, expansion: float) -> int:
+    """SwiGLU hidden width: the model's formula (model/layers.py), repeated here without torch."""
+    inter = round(expansion * hidden_size * 2 / 3)
+    return -(-inter // 256) * 256
+
+
+def estimate_training_memory(config: RunConfig, *, seq_len: int, vocab_size: int, num_puzzle_identifiers: int,
+                             train_size: int, test_size: int) -> MemoryEstimate:
+    """Peak memory of training `config` on data of this shape (a generous estimate).
+
+    Only the last L and the last H update of a segment keep activations for the backward
+    pass (the 1-step gradient), so depth in cycles costs time, not memory; layers, width,
+    batch and sequence length cost memory.
+    """
+    m, t = config.model, config.train
+    h = m.hidden_size
+    width = swiglu_width(h, m.expansion)
+    act_bytes = 4  # bfloat16 runs keep float32 copies (norms, rotary, cast weights): about as much
+    positions = seq_len + -(-m.puzzle_emb_ndim // h)  # puzzle embedding takes extra positions
+    tokens = t.batch_size * positions
+    blocks = m.H_layers + m.L_layers
+
+    per_block = 4 * h * h + 3 * h * width
+    params = blocks * per_block + 2 * vocab_size * h + 2 * h + 2
+    if m.pos_encodings == "learned":
+        params += positions * h
+    weights = params * 4 * 5  # weight, gradient, exp_avg, exp_avg_sq, foreach temporaries
+
+    puzzle_embedding = num_puzzle_identifiers * m.puzzle_emb_ndim * 4 * 2  # table + a gathered copy
+
+    saved_per_token = 14 * h + 4 * width  # per block: attention in/out, q/k/v, norms, SwiGLU halves
+    activations = (blocks + 1) * tokens * saved_per_token * act_bytes  # + one block's gradients
+    activations += 6 * tokens * h * act_bytes  # carry (z_H, z_L, old and new) and the input injection
+
+    # PyTorch's CPU attention kernel tiles the scores when training; one full score matrix
+    # (the fallback kernel's, at evaluation batch size) is the most it holds at once.
+    attention = max(t.batch_size, 64) * m.num_heads * positions * positions * 4
+
+    eval_batch = max(t.batch_size, 64)
+    logits = 4 * t.batch_size * seq_len * vocab_size * 4 + 3 * eval_batch * seq_len * vocab_size * 4
+
+    steps = m.halt_max_steps
+    data = (train_size + test_size) * seq_len * 40  # arrays, tensors, one temporary copy
+    data += test_size * steps * seq_len * 4  # held-out predictions and confidences
+    return MemoryEstimate(weights=weights, puzzle_embedding=puzzle_embedding, activations=activations,
+                          attention=attention, logits=logits, data=data)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can give this process now (MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def format_bytes(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if count < 1024 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} TB"  # pragma: no cover
+
+
+def check_training_memory(estimate: MemoryEstimate, available: int | None = None) -> None:
+    """Raise ConfigError when `estimate` exceeds MEMORY_LIMIT_FRACTION of the available memory.
+
+    `available` defaults to what the system reports now; when it cannot be read the check
+    passes (better to try than to refuse on a guess).
+    """
+    if available is None:
+        available = available_memory_bytes()
+    if available is None or estimate.total <= MEMORY_LIMIT_FRACTION * available:
+        return
+    parts = sorted(estimate.parts().items(), key=lambda kv: kv[1], reverse=True)
+    biggest = parts[0][0]
+    shown = ", ".join(f"{name} {format_bytes(size)}" for name, size in parts[:3])
+    raise ConfigError(f"Training with these settings needs about {format_bytes(estimate.total)} of memory "
+                      f"({shown}), but only {format_bytes(available)} is available and HRM Studio uses at most "
+                      f"{MEMORY_LIMIT_FRACTION:.0%} of it; lower {_REMEDIES[biggest]}.")
