@@ -81,7 +81,21 @@ class Failed:
     run_dir: str
 
 
-Event = Started | Progress | EpochEnd | Evaluated | CheckpointSaved | Finished | Failed
+@dataclass(frozen=True)
+class Notice:
+    """Something the person should know that did not stop the run.
+
+    `kind` is a stable word for code to match ("run_dir_recreated": the run folder vanished
+    mid-run and was written again from what the trainer holds); `message` is for people.
+    """
+
+    kind: str
+    message: str
+    epoch: int
+    run_dir: str
+
+
+Event = Started | Progress | EpochEnd | Evaluated | CheckpointSaved | Finished | Failed | Notice
 EventCallback = Callable[[Event], None]
 
 

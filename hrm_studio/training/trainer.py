@@ -7,7 +7,14 @@ repeated: an epoch is exactly one pass over every training puzzle, and rows left
 at the end of an epoch never count in any metric or in the Q losses.
 
 Control. `pause()`, `resume()`, `stop()` and `request_checkpoint()` may be called from any
-thread; the loop honours them between two optimiser steps (within one batch).
+thread, in any order; the loop honours them between two optimiser steps (within one
+batch). A stop always wins: a pause that arrives after it is ignored.
+
+Nothing lost. Every finished epoch is appended to metrics.jsonl and saved as
+checkpoints/last.pt, each write atomic, so a run killed at any instant resumes from its
+last complete epoch to the same end. A NaN/inf loss or gradient stops the run *before*
+the bad update is applied. A full disk, a vanished run folder or an unwritable one is
+reported in one sentence that says what is still safe and how to continue.
 """
 
 from __future__ import annotations
@@ -17,25 +24,28 @@ import queue
 import threading
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 
 from hrm_studio.config import RunConfig
 from hrm_studio.data import PuzzleSet, TaskData
-from hrm_studio.errors import CheckpointError, UserError
+from hrm_studio.errors import CheckpointError, ConfigError, UserError
 from hrm_studio.model import count_parameters
 from hrm_studio.training import checkpoint as ckpt
-from hrm_studio.training.data_source import load_data
+from hrm_studio.training import owner
+from hrm_studio.training.data_source import check_memory, load_data, shape_of
 from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Event, EventCallback,
-                                        Failed, Finished, Progress, Started)
+                                        Failed, Finished, Notice, Progress, Started)
 from hrm_studio.training.metrics import EpochAccumulator, summarise_predictions
 from hrm_studio.training.model_factory import build_head, hrm_config
 from hrm_studio.training.predict import Predictions, evaluate
-from hrm_studio.training.run_dir import RunDir, default_runs_root, new_run_name
+from hrm_studio.training.run_dir import (RunDir, RunFolderError, default_runs_root, new_run_name,
+                                         resolve_resume, write_failure)
 from hrm_studio.training.schedule import build_optimizer, lr_factor
 
 TIMING_KEYS = ("epoch_seconds", "samples_per_second", "puzzles_per_second", "wall_seconds",
@@ -90,10 +100,16 @@ class Trainer:
         self.run_dir: RunDir | None = None
         self.state = _State()
         self.head: torch.nn.Module | None = None
+        self._fitting = threading.Lock()  # one fit() at a time
+        self._wall_start: float | None = None
+        self._created = 0.0
+        self._notices: list[str] = []
 
     # ----- control (any thread) -------------------------------------------------------------
     def pause(self) -> None:
-        self._unpaused.clear()
+        """Hold training before the next step. Ignored once the run has been told to stop."""
+        if not self._stop.is_set():
+            self._unpaused.clear()
 
     def resume(self) -> None:
         self._unpaused.set()
@@ -107,22 +123,50 @@ class Trainer:
         return not self._unpaused.is_set()
 
     def request_checkpoint(self, path: str | Path) -> None:
-        """Save the current state to `path` between two steps (works while paused too)."""
+        """Save the current state to `path` between two steps (works while paused too).
+
+        Requests that arrive after `fit()` has returned are not served; the run's final.pt
+        holds that state already.
+        """
         self._save_requests.put(str(path))
 
     # ----- setup ---------------------------------------------------------------------------
     def resume_from(self, path: str | Path) -> None:
-        """Continue a Studio checkpoint: weights, optimiser, epoch, history and best score."""
+        """Continue a Studio checkpoint: weights, optimiser, epoch, history and best score.
+
+        `path` may also be a run folder: its checkpoints/last.pt (the last complete epoch)
+        is used, else final.pt.
+        """
+        path = resolve_resume(path)
         loaded = ckpt.read_weights(path)
         if loaded.payload is None:
             raise CheckpointError(f"{path} holds weights only (no optimiser or history), so it cannot be "
                                   f"resumed; start a new run from its weights instead.")
-        saved = RunConfig.from_dict(loaded.payload.get("config") or {})
+        check_resume_payload(loaded.payload, path)
+        saved = stored_config(loaded.payload, path)
         for section in ("model", "data"):
             if getattr(saved, section) != getattr(self.config, section):
                 raise CheckpointError(f"{path} was trained with different {section} settings; resume "
                                       f"it with the settings stored in the checkpoint.")
         self._resume_payload = loaded.payload
+
+    @classmethod
+    def resuming(cls, path: str | Path, on_event: EventCallback | None = None, *,
+                 epochs: int | None = None) -> "Trainer":
+        """A Trainer that continues `path` (a run folder or a checkpoint) with its stored settings,
+        writing into the run folder the checkpoint belongs to; `epochs` may extend the run."""
+        checkpoint = resolve_resume(path)
+        loaded = ckpt.read_weights(checkpoint)
+        if loaded.payload is None:
+            raise CheckpointError(f"{checkpoint} holds weights only (no optimiser or history), so it cannot be "
+                                  f"resumed; start a new run from its weights instead.")
+        config = stored_config(loaded.payload, checkpoint)
+        if epochs is not None:
+            config.set("epochs", epochs)
+        folder = checkpoint.resolve().parent
+        trainer = cls(config, folder.parent if folder.name == "checkpoints" else None, on_event)
+        trainer.resume_from(checkpoint)
+        return trainer
 
     def load_weights(self, path: str | Path) -> None:
         """Start a new run from these weights (optimiser and history start fresh)."""
@@ -135,7 +179,14 @@ class Trainer:
 
     # ----- the run -------------------------------------------------------------------------
     def fit(self) -> FitResult:
-        """Train until done, solved, early-stopped or stopped. Raises after emitting Failed."""
+        """Train until done, solved, early-stopped or stopped. Raises after emitting Failed.
+
+        A second call while the first is still running raises TrainingError at once (and
+        emits nothing: the first run is unaffected).
+        """
+        if not self._fitting.acquire(blocking=False):
+            raise TrainingError("This trainer is already training; stop it and wait for it to finish before "
+                                "starting it again.")
         try:
             return self._fit()
         except BaseException as exc:
@@ -143,20 +194,25 @@ class Trainer:
             run_path = str(self.run_dir.path) if self.run_dir else ""
             if self.run_dir is not None:
                 try:
-                    self.run_dir.write_status("failed", message=message, epoch=self.state.epoch)
-                except OSError:
+                    self._write_status("failed", message=message)
+                except (OSError, UserError):
                     pass
             self._emit(Failed(message=message, traceback=traceback.format_exc(), epoch=self.state.epoch,
                               run_dir=run_path))
             raise
+        finally:
+            self._fitting.release()
 
     def _fit(self) -> FitResult:
         cfg = self.config
         t = cfg.train
         if t.num_threads:
             torch.set_num_threads(t.num_threads)
-        data = self._data if self._data is not None else load_data(cfg)
-        self._data = data
+        if self._data is None:
+            self._data = load_data(cfg, check=True)  # refuses what would not fit before generating
+        else:
+            check_memory(cfg, shape_of(self._data))
+        data = self._data
         info = data.info
         self._train_set, self._test_set = data.train, data.test
 
@@ -165,6 +221,7 @@ class Trainer:
         if init is not None:
             told = ckpt.shapes_from_weights(init.state_dict)
             ckpt.check_config_against_weights(cfg, init.state_dict, init.path or "the checkpoint")
+            ckpt.check_weights_cover_data(init.state_dict, info, init.path or "the checkpoint")
             vocab, ids = told.get("vocab_size"), told.get("num_puzzle_identifiers")
         self.hrm_cfg = hrm_config(cfg, info, vocab_size=vocab, num_puzzle_identifiers=ids)
         torch.manual_seed(t.seed)
@@ -179,18 +236,18 @@ class Trainer:
             ckpt.load_into(head.model, init.state_dict, init.path or "the checkpoint")
 
         self.run_dir = self._make_run_dir()
-        self.run_dir.write_config(cfg.to_dict())
-        self.run_dir.write_task(info.to_dict())
-        self.run_dir.reset_metrics(state.history)
-        self.run_dir.write_history(state.history)
-        self.run_dir.write_status("running", epoch=state.epoch)
+        with self._writing(self.run_dir.path):
+            self._write_everything()
         self._emit(Started(run_dir=str(self.run_dir.path), config=cfg.to_dict(),
                            num_parameters=count_parameters(head.model), train_size=len(data.train),
                            test_size=len(data.test), task=info.to_dict(), start_epoch=state.epoch))
+        if self._resume_payload is None or not self.run_dir.checkpoint("last").is_file():
+            self._save("last")  # the starting point: a run stopped or killed in its first epoch resumes here
 
         self._train_tensors = _with_empty_row(data.train)
         reason = "completed"
         wall_start = time.perf_counter() - state.wall_offset
+        self._wall_start = wall_start
         last_pred: Predictions | None = None
         for epoch in range(state.epoch + 1, t.epochs + 1):
             if self._stop.is_set():
@@ -226,10 +283,10 @@ class Trainer:
             row["wall_seconds"] = time.perf_counter() - wall_start
             state.epoch = epoch
             state.history.append(row)
-            self.run_dir.append_metrics(row)
-            self.run_dir.write_history(state.history)
+            self._record_epoch(row)
             self._emit(EpochEnd(epoch=epoch, epochs=t.epochs, metrics=dict(row)))
             stop_reason = self._after_epoch(row)
+            self._save("last")  # the whole epoch, so a run killed from here on resumes after it
             self._serve_save_requests()
             if stop_reason:
                 reason = stop_reason
@@ -239,17 +296,120 @@ class Trainer:
         state.wall_offset = time.perf_counter() - wall_start
         self._save("final")
         self._serve_save_requests()
-        self.run_dir.write_status("finished" if reason != "stopped" else "stopped", reason=reason,
-                                  epoch=state.epoch, best=state.best_value)
+        with self._writing(self.run_dir.status_path):
+            self._ensure_run_dir()
+            self._write_status("finished" if reason != "stopped" else "stopped", reason=reason)
         self._emit(Finished(reason=reason, epochs_done=state.epoch, best_metric=state.best_value,
                             run_dir=str(self.run_dir.path), history=list(state.history)))
         return FitResult(reason, state.history, self.run_dir.path, state.best_value, last_pred)
 
     def _make_run_dir(self) -> RunDir:
+        """Create (or reopen) the run folder; refuse one another live process is writing."""
         path = self._run_dir_arg
         if path is None:
             path = default_runs_root() / new_run_name(self.config.data.task)
-        return RunDir(path).create()
+        run = RunDir(path)
+        status = run.read_status()
+        if (status.get("state") == "running" and not owner.is_this_process(status)
+                and owner.writer_alive(status)):
+            raise RunFolderError(f"The run folder {run.path} is being written by another HRM Studio process "
+                                 f"(pid {status.get('pid')}) right now; wait for it to finish or stop it, or "
+                                 f"choose another folder with --out.")
+        run.create()
+        run.remove_temp_files()  # left by a writer that was killed mid-write
+        created = status.get("created")
+        resuming = self._resume_payload is not None
+        self._created = float(created) if resuming and isinstance(created, (int, float)) else time.time()
+        return run
+
+    # ----- the run folder ----------------------------------------------------------------------
+    def _write_status(self, state: str, **extra: Any) -> None:
+        """status.json; while running it names this process so readers can tell a dead run."""
+        assert self.run_dir is not None
+        s = self.state
+        fields: dict[str, Any] = {"epoch": s.epoch, "epochs": self.config.train.epochs, "best": s.best_value,
+                                  "created": self._created}
+        if self._notices:
+            fields["notices"] = list(self._notices)
+        if state == "running":
+            fields.update(owner.this_process())
+        fields.update(extra)
+        self.run_dir.write_status(state, **fields)
+
+    def _write_everything(self) -> None:
+        """Config, task, the whole history and the running status: all a reader needs but weights."""
+        assert self.run_dir is not None and self._data is not None
+        run = self.run_dir
+        run.write_config(self.config.to_dict())
+        run.write_task(self._data.info.to_dict())
+        run.reset_metrics(self.state.history)
+        run.write_history(self.state.history)
+        self._write_status("running")
+
+    def _ensure_run_dir(self) -> bool:
+        """If the run folder vanished (deleted, moved, an unmounted drive), write it again.
+
+        Everything the trainer holds goes back: settings, task, history, status; the
+        checkpoint being saved follows. best.pt comes back at the next improvement (its
+        weights are not held in memory). Returns whether it had to.
+        """
+        run = self.run_dir
+        assert run is not None
+        if run.config_path.is_file() and run.checkpoints.is_dir():
+            return False
+        run.create()
+        epoch = self.state.epoch
+        message = (f"The run folder {run.path} disappeared while training (deleted or moved?); HRM Studio "
+                   f"wrote it again with the settings and the history up to epoch {epoch}, and keeps saving "
+                   f"checkpoints there (best.pt returns at the next improvement).")
+        self._notices.append(message)
+        self._write_everything()
+        self._emit(Notice(kind="run_dir_recreated", message=message, epoch=epoch, run_dir=str(run.path)))
+        return True
+
+    def _resume_advice(self) -> str:
+        """What is still safe on disk, and the command that continues from it."""
+        if self.run_dir is None:
+            return ""
+        if self.run_dir.resume_checkpoint() is None:
+            return "No checkpoint had been saved yet; free some space (or fix the folder) and start the run again."
+        return (f"Checkpoints already saved are unchanged; free some space (or fix the folder), then continue "
+                f"with: hrm-studio train --resume {self.run_dir.path}")
+
+    @contextmanager
+    def _writing(self, what: str | Path) -> Iterator[None]:
+        """Turn a failed write into one sentence: what failed, what is safe, what to do."""
+        try:
+            yield
+        except RunFolderError as exc:
+            raise RunFolderError(f"{exc} {self._resume_advice()}") from None
+        except OSError as exc:
+            raise RunFolderError(f"{write_failure(exc, what)} {self._resume_advice()}") from None
+
+    def _persist(self, what: str | Path, write: Callable[[], None]) -> None:
+        """Run `write`; if the folder vanished just before, write it again and retry once."""
+        with self._writing(what):
+            self._ensure_run_dir()
+            try:
+                write()
+            except FileNotFoundError:
+                self._ensure_run_dir()
+                write()
+
+    def _record_epoch(self, row: dict[str, Any]) -> None:
+        """Append the epoch's row (already in state.history), then history.json and the status."""
+        assert self.run_dir is not None
+        run = self.run_dir
+        with self._writing(run.metrics_path):
+            if self._ensure_run_dir():
+                return  # written again from state.history, this row included
+            try:
+                run.append_metrics(row)
+            except FileNotFoundError:  # vanished between the check and the append
+                self._ensure_run_dir()
+                return
+        self._persist(run.history_path, lambda: run.write_history(self.state.history))
+        self._persist(run.status_path, lambda: self._write_status("running"))
 
     # ----- one epoch -------------------------------------------------------------------------
     def _train_epoch(self, epoch: int, wall_start: float) -> tuple[EpochAccumulator | None, float]:
@@ -265,6 +425,7 @@ class Trainer:
         next_pos = 0
         acc = EpochAccumulator(puzzles.patterns)
         emb = getattr(head.model.inner, "puzzle_emb", None)
+        params = [p for p in head.model.parameters() if p.requires_grad]
         head.train()
         carry = None
         started = time.perf_counter()
@@ -286,9 +447,12 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = t.lr * factor
             result = head(carry, batch)
+            loss_value = float(result.loss.detach())
+            if not math.isfinite(loss_value):
+                self._refuse_update(epoch, f"loss became {loss_value}")
             (result.loss / rows).backward()
-            if t.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(head.model.parameters(), t.grad_clip)
+            if not self._gradients_finite(params, emb, t.grad_clip):
+                self._refuse_update(epoch, "gradients became NaN or infinite")
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             if emb is not None:
@@ -298,7 +462,7 @@ class Trainer:
             empty = torch.from_numpy(row_puzzle < 0)
             carry.halted = carry.halted | empty
             halted = carry.halted.numpy().copy()
-            acc.add(float(result.loss.detach()), {k: float(v) for k, v in result.metrics.items()},
+            acc.add(loss_value, {k: float(v) for k, v in result.metrics.items()},
                     {k: v.numpy() for k, v in result.rows.items() if k != "predictions"}, row_puzzle)
 
             now = time.perf_counter()
@@ -318,8 +482,42 @@ class Trainer:
         return acc, time.perf_counter() - started - paused_for
 
     def _wait_while_paused(self) -> None:
-        while not self._unpaused.wait(0.05):
+        while not self._unpaused.wait(0.05) and not self._stop.is_set():
             self._serve_save_requests()
+
+    @staticmethod
+    def _gradients_finite(params: list[torch.Tensor], emb: Any, grad_clip: float) -> bool:
+        """Clip (when asked) and say whether every gradient is finite, puzzle embedding included."""
+        grads = [p.grad for p in params if p.grad is not None]
+        if grad_clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(params, grad_clip)
+        else:
+            norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+        if not bool(torch.isfinite(norm)):
+            return False
+        local = getattr(emb, "local_weights", None)
+        return local is None or local.grad is None or bool(torch.isfinite(local.grad).all())
+
+    def _refuse_update(self, epoch: int, what: str) -> None:
+        """Drop the step's gradients and stop: the bad update never reaches the weights."""
+        assert self.head is not None and self.run_dir is not None
+        self.optimizer.zero_grad(set_to_none=True)
+        emb = getattr(self.head.model.inner, "puzzle_emb", None)
+        if emb is not None:
+            emb.zero_local_grad()
+        t, run = self.config.train, self.run_dir
+        lower = f"--set lr={t.lr / 4:g}"
+        last = run.checkpoint("last")
+        step = self.state.global_step + 1
+        if self.state.epoch > 0 and last.is_file():
+            advice = (f"the last complete epoch ({self.state.epoch}) is kept in {last}: continue with "
+                      f"'hrm-studio train --resume {run.path} {lower}' (a lower learning rate) or add "
+                      f"'--set grad_clip=1'.")
+        else:
+            advice = (f"no epoch had finished, so start again with a lower learning rate ({lower}) or with "
+                      f"--set grad_clip=1.")
+        raise TrainingError(f"The {what} in epoch {epoch} (step {step}), so training stopped before that "
+                            f"update was applied; {advice}")
 
     # ----- bookkeeping -----------------------------------------------------------------------
     def _after_epoch(self, row: dict[str, Any]) -> str:
@@ -348,6 +546,7 @@ class Trainer:
     def _payload(self) -> dict[str, Any]:
         assert self.head is not None
         s = self.state
+        wall = s.wall_offset if self._wall_start is None else time.perf_counter() - self._wall_start
         return {
             "model": {k: v.detach().clone() for k, v in self.head.model.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
@@ -359,31 +558,41 @@ class Trainer:
             "history": list(s.history),
             "best": {"metric": self.config.train.early_stopping_metric, "value": s.best_value,
                      "epoch": s.best_epoch, "bad_evals": s.bad_evals},
-            "wall_seconds": s.wall_offset,
+            "wall_seconds": wall,
             "rng": {"torch": torch.get_rng_state()},
         }
 
     def _save(self, kind: str, path: str | Path | None = None) -> Path:
+        """Save a checkpoint atomically; the previous file of that name stays until this one is whole."""
         assert self.run_dir is not None
         target = Path(path) if path is not None else self.run_dir.checkpoint(kind)
-        ckpt.save_checkpoint(target, self._payload())
+        if path is None:
+            self._persist(target, lambda: ckpt.save_checkpoint(target, self._payload()))
+        else:
+            ckpt.save_checkpoint(target, self._payload())  # a place the person chose: its own message
         self._emit(CheckpointSaved(path=str(target), kind=kind, epoch=self.state.epoch))
         return target
 
     def _serve_save_requests(self) -> None:
+        """Save requested checkpoints; one that cannot be written is reported, training goes on."""
         while True:
             try:
                 path = self._save_requests.get_nowait()
             except queue.Empty:
                 return
-            self._save("manual", path)
+            try:
+                self._save("manual", path)
+            except UserError as exc:
+                self._emit(Notice(kind="checkpoint_not_saved", message=str(exc), epoch=self.state.epoch,
+                                  run_dir=str(self.run_dir.path) if self.run_dir else ""))
 
     def _restore(self, payload: dict[str, Any]) -> None:
         assert self.head is not None
         ckpt.load_into(self.head.model, ckpt.strip_prefixes(payload["model"]), "the checkpoint")
+        check_optimizer_state(payload["optimizer"], self.optimizer)
         try:
             self.optimizer.load_state_dict(payload["optimizer"])
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
             raise CheckpointError(f"The optimiser state in the checkpoint does not fit: {exc}.") from None
         s = self.state
         s.epoch = int(payload.get("epoch", 0))
@@ -397,6 +606,67 @@ class Trainer:
         rng = (payload.get("rng") or {}).get("torch")
         if isinstance(rng, torch.Tensor):
             torch.set_rng_state(rng)
+
+
+def stored_config(payload: dict[str, Any], path: str | Path) -> RunConfig:
+    """The settings a checkpoint was trained with; a damaged or foreign set is named as such."""
+    try:
+        return RunConfig.from_dict(payload.get("config") or {}).validate()
+    except ConfigError as exc:
+        raise CheckpointError(f"The settings stored in {path} are not valid ({exc}); the file is damaged or "
+                              f"was not written by HRM Studio.") from None
+
+
+def check_resume_payload(payload: dict[str, Any], path: str | Path) -> None:
+    """Everything `_restore` reads must have the type it expects, before anything is built."""
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"Checkpoint {path} cannot be resumed: its {what}. It is damaged or was not "
+                               f"written by HRM Studio; use another checkpoint.")
+
+    for key in ("epoch", "global_step"):
+        value = payload.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad(f"'{key}' is not a whole number ≥ 0")
+    history = payload.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(row, dict) for row in history):
+        raise bad("history is not a list of rows")
+    optimizer = payload.get("optimizer")
+    if (not isinstance(optimizer, dict) or not isinstance(optimizer.get("state"), dict)
+            or not isinstance(optimizer.get("param_groups"), list)):
+        raise bad("optimiser state is missing")
+    best = payload.get("best") or {}
+    if not isinstance(best, dict):
+        raise bad("best score is not a record")
+    value = best.get("value")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise bad("best score is not a number")
+    for key in ("epoch", "bad_evals"):
+        item = best.get(key)
+        if item is not None and (isinstance(item, bool) or not isinstance(item, int)):
+            raise bad(f"best '{key}' is not a whole number")
+    wall = payload.get("wall_seconds")
+    if wall is not None and (isinstance(wall, bool) or not isinstance(wall, (int, float))):
+        raise bad("wall time is not a number")
+
+
+def check_optimizer_state(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
+    """Adam's moments must have their parameter's shape, or the first step would crash."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    saved_ids = [i for group in saved.get("param_groups", []) if isinstance(group, dict)
+                 for i in group.get("params", [])]
+    if len(saved_ids) != len(params):
+        raise CheckpointError(f"The optimiser state in the checkpoint covers {len(saved_ids)} parameters but the "
+                              f"model has {len(params)}; the file is damaged or for another model.")
+    state = saved.get("state", {})
+    for index, param in zip(saved_ids, params):
+        entry = state.get(index, {})
+        if not isinstance(entry, dict):
+            raise CheckpointError("The optimiser state in the checkpoint is damaged.")
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != tuple(param.shape):
+                raise CheckpointError(f"The optimiser state in the checkpoint does not fit: '{name}' of parameter "
+                                      f"{index} has shape {list(value.shape)}, the model needs "
+                                      f"{list(param.shape)}.")
 
 
 def _with_empty_row(puzzles: PuzzleSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
