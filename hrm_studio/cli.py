@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train headless; one line per epoch")
     _add_config_args(train)
     train.add_argument("--out", metavar="RUN_DIR", help="run folder (default: the user data folder)")
-    train.add_argument("--resume", metavar="CKPT", help="continue a Studio checkpoint")
+    train.add_argument("--resume", metavar="CKPT_OR_RUN",
+                       help="continue a Studio checkpoint, or a run folder (its last.pt, else final.pt)")
     train.add_argument("--init-weights", metavar="CKPT", help="start a new run from these weights")
     train.add_argument("--quiet", action="store_true", help="print only the final summary")
 
@@ -109,6 +110,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except MemoryError:
+        print("error: HRM Studio ran out of memory; lower batch_size, hidden_size or train_size and try "
+              "again.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:  # a file problem no command turned into a sentence of its own
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: could not read or write{where}: {exc.strerror or exc}.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted; the run folder keeps every finished epoch (resume it with "
+              "'hrm-studio train --resume RUN_FOLDER').", file=sys.stderr)
+        return 130
 
 
 # ----------------------------------------------------------------------------------------
@@ -190,18 +203,19 @@ def format_epoch(row: dict[str, Any], epochs: int) -> str:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from hrm_studio.config import RunConfig
     from hrm_studio.training import checkpoint as ckpt
-    from hrm_studio.training.events import EpochEnd, Started
-    from hrm_studio.training.trainer import Trainer
+    from hrm_studio.training.events import EpochEnd, Notice, Started
+    from hrm_studio.training.run_dir import resolve_resume
+    from hrm_studio.training.trainer import Trainer, stored_config
 
     base = None
     if args.resume:
+        args.resume = str(resolve_resume(args.resume))  # a run folder means its last.pt (else final.pt)
         loaded = ckpt.read_weights(args.resume)
         if loaded.payload is None:
             raise UserError(f"{args.resume} holds weights only, so it cannot be resumed; use "
                             f"--init-weights to start a new run from it.")
-        base = RunConfig.from_dict(loaded.payload.get("config") or {})
+        base = stored_config(loaded.payload, args.resume)
     config = resolve_config(args, base)
     out = args.out
     if args.resume and not out:
@@ -210,7 +224,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             out = str(resume_path.parent.parent)
 
     def on_event(event: Any) -> None:
-        if args.quiet:
+        if args.quiet and not isinstance(event, Notice):
             return
         if isinstance(event, Started):
             print(f"run folder: {event.run_dir}", flush=True)
@@ -218,6 +232,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                   f"puzzles, {event.num_parameters:,} parameters", flush=True)
         elif isinstance(event, EpochEnd):
             print(format_epoch(event.metrics, event.epochs), flush=True)
+        elif isinstance(event, Notice):
+            print(f"note: {event.message}", file=sys.stderr, flush=True)
 
     trainer = Trainer(config, out, on_event)
     if args.resume:
