@@ -1,0 +1,154 @@
+"""Invalid hyperparameters and runs too big for the machine: one sentence, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hrm_studio.cli import main
+from hrm_studio.config import (MEMORY_LIMIT_FRACTION, RunConfig, check_training_memory,
+                               estimate_training_memory, swiglu_width)
+from hrm_studio.errors import ConfigError
+from hrm_studio.training.data_source import DataShape, check_memory, generated_shape
+from tests.reliability.helpers import TINY_ARGS, one_line_error, snapshot, tiny
+
+BAD = [
+    ("hidden_size=0", "hidden_size must be at least 8"),
+    ("hidden_size=-32", "hidden_size must be at least 8"),
+    ("hidden_size=abc", "Setting 'hidden_size' must be a whole number, not 'abc'"),
+    ("hidden_size=32.5", "Setting 'hidden_size' must be a whole number"),
+    ("num_heads=0", "num_heads must be at least 1"),
+    ("num_heads=3", "hidden_size (32) must divide evenly by num_heads (3)"),
+    ("batch_size=0", "batch_size must be at least 1"),
+    ("batch_size=-4", "batch_size must be at least 1"),
+    ("epochs=0", "epochs must be at least 1"),
+    ("train_size=0", "train_size must be at least 1"),
+    ("test_size=-1", "test_size must be at least 1"),
+    ("expansion=0", "expansion must be at least 0.5"),
+    ("H_cycles=0", "H_cycles must be at least 1"),
+    ("L_layers=-1", "L_layers must be at least 1"),
+    ("halt_max_steps=0", "halt_max_steps must be at least 1"),
+    ("lr=0", "lr must be greater than 0"),
+    ("lr=-0.001", "lr must be greater than 0"),
+    ("lr=nan", "lr must be a finite number, not nan"),
+    ("lr=inf", "lr must be a finite number, not inf"),
+    ("lr=2", "lr must be at most 1"),
+    ("beta1=1.5", "beta1 must be at most 0.9999"),
+    ("weight_decay=nan", "weight_decay must be a finite number"),
+    ("grad_clip=-1", "grad_clip must be at least 0"),
+    ("label_noise=1", "label_noise must be at most 0.99"),
+    ("epochs=1000000000", "epochs must be at most 100000"),
+    ("hidden_size=100000", "hidden_size must be at most 4096"),
+    ("batch_size=1e12", "batch_size' must be a whole number"),
+    ("puzzle_emb_ndim=-1", "puzzle_emb_ndim must be at least 0"),
+    ("forward_dtype=float64", "forward_dtype must be one of float32, bfloat16"),
+    ("hidden_sise=64", "Unknown setting 'hidden_sise'. Did you mean hidden_size"),
+    ("grid_size=31", "grid_size must be at most 30"),
+    ("blanks=3", "blanks applies only to Sudoku tasks"),
+    ("pattern_mix=copy=-1", "pattern_mix must look like copy=1,increment=1"),
+]
+
+
+@pytest.mark.parametrize("assignment, words", BAD, ids=[a for a, _ in BAD])
+def test_an_invalid_setting_is_one_sentence_and_exit_2(tmp_path, capsys, assignment, words):
+    out = tmp_path / "run"
+    assert main(["train", *TINY_ARGS, "--set", assignment, "--out", str(out)]) == 2
+    assert words in one_line_error(capsys.readouterr().err)
+    assert not out.exists()
+
+
+def test_a_bad_setting_on_resume_leaves_the_run_byte_for_byte(finished_run, capsys):
+    before = snapshot(finished_run)
+    for assignment in ("lr=-1", "lr=nan", "num_heads=3", "epochs=0"):
+        assert main(["train", "--resume", str(finished_run), "--set", assignment]) == 2
+        one_line_error(capsys.readouterr().err)
+    assert snapshot(finished_run) == before
+
+
+@pytest.mark.parametrize("assignments, remedy", [
+    (["hidden_size=4096", "num_heads=32", "batch_size=8192"], "lower batch_size, hidden_size"),
+    (["encoding=canvas", "canvas_size=64", "batch_size=8192"], "lower batch_size"),
+    (["train_size=1000000", "test_size=1000000", "encoding=canvas", "canvas_size=64"], "lower train_size / test_size"),
+])
+def test_a_run_too_big_for_memory_is_refused_before_anything_is_allocated(tmp_path, capsys, assignments, remedy):
+    out = tmp_path / "run"
+    started = time.perf_counter()
+    argv = ["train", *TINY_ARGS]
+    for item in assignments:
+        argv += ["--set", item]
+    assert main([*argv, "--out", str(out)]) == 2
+    line = one_line_error(capsys.readouterr().err)
+    assert "Training with these settings needs about" in line and "is available" in line
+    assert remedy in line
+    assert time.perf_counter() - started < 10  # refused before generating a million puzzles
+    assert not out.exists()
+
+
+def test_the_memory_estimate_grows_with_what_drives_it():
+    shape = DataShape(seq_len=16, vocab_size=12, num_puzzle_identifiers=3, train_size=48, test_size=12)
+
+    def total(**overrides):
+        config = tiny(1, **overrides)
+        return estimate_training_memory(config, seq_len=shape.seq_len, vocab_size=shape.vocab_size,
+                                        num_puzzle_identifiers=shape.num_puzzle_identifiers,
+                                        train_size=shape.train_size, test_size=shape.test_size).total
+
+    base = total()
+    for name, value in (("batch_size", 64), ("hidden_size", 128), ("H_layers", 3), ("expansion", 16.0)):
+        assert total(**{name: value}) > base, name
+    # Cycles cost time, not memory: only the last L and H update keep activations (1-step gradient).
+    assert total(H_cycles=8, L_cycles=8) == base
+
+
+def test_the_memory_check_uses_the_available_memory_it_is_given():
+    config = tiny(1)
+    shape = generated_shape(config)
+    estimate = estimate_training_memory(config, seq_len=shape.seq_len, vocab_size=shape.vocab_size,
+                                        num_puzzle_identifiers=shape.num_puzzle_identifiers,
+                                        train_size=shape.train_size, test_size=shape.test_size)
+    check_memory(config, shape, available=int(estimate.total / MEMORY_LIMIT_FRACTION) + 1)
+    with pytest.raises(ConfigError, match=r"needs about .* but only 100\.0 MB is available"):
+        check_memory(config, shape, available=100 * 2**20)
+    check_training_memory(estimate, available=estimate.total * 2)
+
+
+def test_every_preset_fits_a_laptop_with_four_gigabytes_free():
+    from hrm_studio.presets import PRESETS, preset_config
+
+    for name in PRESETS:
+        config = preset_config(name)
+        check_memory(config, generated_shape(config), available=4 * 2**30)
+
+
+def test_the_torch_free_swiglu_width_matches_the_model():
+    from hrm_studio.model.layers import swiglu_intermediate_size
+
+    for hidden in (8, 32, 64, 100, 512, 4096):
+        for expansion in (0.5, 1.0, 2.0, 2.5, 4.0, 16.0):
+            assert swiglu_width(hidden, expansion) == swiglu_intermediate_size(hidden, expansion)
+
+
+def test_the_estimate_is_not_far_below_what_a_run_really_uses(tmp_path):
+    """A real (small) run's peak memory stays below the estimate: the check errs on the safe side."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, resource, sys\n"
+        "from hrm_studio.config import RunConfig, estimate_training_memory\n"
+        "from hrm_studio.training.data_source import generated_shape\n"
+        "from hrm_studio.training.trainer import Trainer\n"
+        "c = RunConfig.from_dict({'train_size': 64, 'test_size': 16, 'epochs': 1, 'num_threads': 1,"
+        " 'stop_at_exact': 0, 'hidden_size': 256, 'num_heads': 4, 'batch_size': 128})\n"
+        "s = generated_shape(c)\n"
+        "e = estimate_training_memory(c, seq_len=s.seq_len, vocab_size=s.vocab_size,"
+        " num_puzzle_identifiers=s.num_puzzle_identifiers, train_size=s.train_size, test_size=s.test_size)\n"
+        f"Trainer(c, {str(tmp_path / 'run')!r}).fit()\n"
+        "print(json.dumps([e.total, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    estimate, peak = __import__("json").loads(done.stdout.splitlines()[-1])
+    assert estimate >= peak, (estimate, peak)
+    assert estimate < 3 * peak, (estimate, peak)  # and not so generous it refuses runs that fit
