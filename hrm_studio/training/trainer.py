@@ -249,7 +249,9 @@ class Trainer:
         wall_start = time.perf_counter() - state.wall_offset
         self._wall_start = wall_start
         last_pred: Predictions | None = None
-        for epoch in range(state.epoch + 1, t.epochs + 1):
+        epoch = state.epoch
+        while epoch < t.epochs:  # re-read each epoch: `epochs` may be changed while the run goes on
+            epoch += 1
             if self._stop.is_set():
                 reason = "stopped"
                 break

@@ -175,3 +175,17 @@ def test_eval_interval_skips_held_out_metrics_between_evaluations(tiny_config, t
     _, result, _ = _fit(config, tmp_path / "run")
     has_val = ["val_exact_match_accuracy" in r for r in result.history]
     assert has_val == [False, True, True]  # epoch 2, and always the last epoch
+
+
+def test_epochs_can_be_raised_while_the_run_goes_on(tiny_config, tmp_path):
+    config = tiny_config.copy()
+    config.train.epochs = 2
+    holder = {}
+
+    def on_event(event):
+        if isinstance(event, EpochEnd) and event.epoch == 1:
+            holder["t"].config.train.epochs = 3
+
+    trainer = Trainer(config, tmp_path / "run", on_event)
+    holder["t"] = trainer
+    assert [r["epoch"] for r in trainer.fit().history] == [1, 2, 3]
