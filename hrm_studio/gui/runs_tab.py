@@ -6,11 +6,9 @@ long list stays quick; the full run library with comparison grows from here.
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -18,54 +16,13 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QStackedWi
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from hrm_studio.gui.empty_state import EmptyState
-from hrm_studio.training.run_dir import RunDir, read_metrics_lines
+from hrm_studio.runs.discovery import RunInfo, read_run
 
 MAX_RUNS = 50
 COLUMNS = ("Run", "Task", "State", "Epochs", "Best held-out exact", "Last change")
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    path: Path
-    task: str
-    state: str
-    epochs_done: int
-    epochs: int
-    best_exact: float | None
-    modified: float
-
-
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def summarise_run(path: Path) -> RunSummary | None:
-    run = RunDir(path)
-    config = _json(run.config_path)
-    if not isinstance(config, dict):
-        return None
-    status = _json(run.status_path) or {}
-    try:
-        rows = read_metrics_lines(run.metrics_path.read_text(encoding="utf-8", errors="replace")) \
-            if run.metrics_path.exists() else []
-    except OSError:
-        rows = []
-    exact = [r.get("val_exact_match_accuracy") for r in rows
-             if isinstance(r.get("val_exact_match_accuracy"), (int, float))]
-    try:
-        modified = max(p.stat().st_mtime for p in (run.path, run.status_path, run.metrics_path) if p.exists())
-    except (OSError, ValueError):
-        modified = 0.0
-    return RunSummary(path=path, task=str(config.get("data", {}).get("task", "?")),
-                      state=str(status.get("reason") or status.get("state") or "unknown"),
-                      epochs_done=len(rows), epochs=int(config.get("train", {}).get("epochs", 0) or 0),
-                      best_exact=max(exact) if exact else None, modified=modified)
-
-
-def scan_runs(root: Path, extra: Iterable[Path] = ()) -> list[RunSummary]:
+def scan_runs(root: Path, extra: Iterable[Path] = ()) -> list[RunInfo]:
     """Run folders under `root` plus `extra` ones, newest first."""
     candidates: dict[Path, None] = {}
     if root.is_dir():
@@ -78,7 +35,7 @@ def scan_runs(root: Path, extra: Iterable[Path] = ()) -> list[RunSummary]:
     for path in extra:
         if (Path(path) / "config.json").exists():
             candidates[Path(path).resolve()] = None
-    summaries = [s for s in (summarise_run(p) for p in candidates) if s is not None]
+    summaries = [s for s in (read_run(p) for p in candidates) if s is not None]
     summaries.sort(key=lambda s: s.modified, reverse=True)
     return summaries[:MAX_RUNS]
 
@@ -132,7 +89,7 @@ class RunsTab(QWidget):
         for s in scan_runs(self.root, self._extra):
             total = f"{s.epochs_done}/{s.epochs}" if s.epochs else str(s.epochs_done)
             best = "–" if s.best_exact is None else f"{100 * s.best_exact:.1f} %"
-            item = QTreeWidgetItem([s.path.name, s.task, s.state.replace("_", " "), total, best,
+            item = QTreeWidgetItem([s.path.name, s.task, (s.reason or s.status).replace("_", " "), total, best,
                                     time.strftime("%Y-%m-%d %H:%M", time.localtime(s.modified))])
             item.setData(0, Qt.ItemDataRole.UserRole, str(s.path))
             item.setToolTip(0, str(s.path))
