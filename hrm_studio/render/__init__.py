@@ -1,0 +1,1 @@
+"""Qt-free drawing facts shared by the window's grid viewer and the image exports."""
