@@ -27,6 +27,7 @@ class StudioActions:
     export_history: QAction
     export_model: QAction
     quit: QAction
+    about: QAction
 
     def all(self) -> list[QAction]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -66,4 +67,7 @@ def create_actions(parent: QWidget) -> StudioActions:
         export_model=_action(parent, "Export &model…", "Ctrl+Shift+E",
                              "Save the weights as .pt, .safetensors + config JSON, or an official HRM folder."),
         quit=_action(parent, "&Quit", "Ctrl+Q", "Close HRM Studio."),
+        about=_action(parent, "&About HRM Studio", "F1",
+                      "Versions, thread count and the folders HRM Studio keeps its files in.",
+                      SP.SP_MessageBoxInformation),
     )

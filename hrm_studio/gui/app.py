@@ -16,7 +16,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-DESKTOP_FILE_NAME = "io.github.hrmstudio.HRMStudio"
+from hrm_studio import __version__
+from hrm_studio.gui.app_icon import APP_ID, apply_app_icon
+
+DESKTOP_FILE_NAME = APP_ID  # packaging/linux/<APP_ID>.desktop; also the icon's installed name
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -27,6 +30,8 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
         app = QApplication(list(argv) if argv else [sys.argv[0] if sys.argv else "hrm-studio"])
     app.setApplicationName("HRM Studio")
     app.setOrganizationName("HRM Studio")
+    app.setApplicationVersion(__version__)
+    apply_app_icon(app)
     return app  # type: ignore[return-value]
 
 

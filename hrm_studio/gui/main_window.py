@@ -21,15 +21,18 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QTool
 from hrm_studio.config import RunConfig, section_field_names
 from hrm_studio.errors import ConfigError, UserError
 from hrm_studio.gui.actions import create_actions
+from hrm_studio.gui.app_icon import app_icon
 from hrm_studio.gui.background import JobError, JobRunner
 from hrm_studio.gui.empty_state import EmptyState
 from hrm_studio.gui.error_banner import ErrorBanner
 from hrm_studio.gui.file_prompts import FilePrompts
 from hrm_studio.gui.history_export import save_history
 from hrm_studio.gui.model_export import export_model, normalise_target
+from hrm_studio.gui.notice_display import NoticeDisplay
 from hrm_studio.gui.opened_run import OpenedRun, open_checkpoint, open_run_folder
 from hrm_studio.gui.plot_export import save_plot
 from hrm_studio.gui.plots import MetricsDashboard
+from hrm_studio.gui.resume_offer import ResumeOffer
 from hrm_studio.gui.run_controller import IDLE, PAUSED, STOPPING, RunController
 from hrm_studio.gui.runs_tab import RunsTab
 from hrm_studio.gui.settings_panel import SettingsPanel
@@ -39,7 +42,7 @@ from hrm_studio.gui.theme import is_dark, plot_colours
 from hrm_studio.gui.training_worker import StartRequest
 from hrm_studio.gui.user_state import UserState
 from hrm_studio.training.events import CheckpointSaved, EpochEnd, Failed, Finished, Started
-from hrm_studio.training.run_dir import default_runs_root, new_run_name
+from hrm_studio.training.run_dir import RunDir, default_runs_root, new_run_name
 
 APP_NAME = "HRM Studio"
 TABS = ("metrics", "predictions", "runs")
@@ -80,9 +83,11 @@ class MainWindow(QMainWindow):
         self._run_config: RunConfig | None = None
         self._pending_exports: dict[str, tuple[Path, str]] = {}
         self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
 
         # ----- central: error banner over the tabs ----------------------------------------------
         self.banner = ErrorBanner()
+        self.resume_offer = ResumeOffer(self.user_state)
         self.dashboard = MetricsDashboard(plot_colours())
         self.predictions = EmptyState(
             "No predictions yet",
@@ -97,6 +102,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.resume_offer)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -134,7 +140,11 @@ class MainWindow(QMainWindow):
         a.export_history.triggered.connect(self._prompt_export_history)
         a.export_model.triggered.connect(self._prompt_export_model)
         a.quit.triggered.connect(self.close)
+        a.about.triggered.connect(self.show_about)
         self.controller.event.connect(self._on_event)
+        self.notices = NoticeDisplay(self.banner, self.statusBar(), self)
+        self.controller.event.connect(self.notices.on_event)
+        self.resume_offer.resume_requested.connect(self.resume_run)
         self.controller.state_changed.connect(lambda _: self._refresh())
         self.controller.ended.connect(self._on_run_ended)
         self.jobs.busy_changed.connect(lambda _: self._refresh())
@@ -145,6 +155,7 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._theme_changed)
 
         self._restore()
+        self.resume_offer.scan(self.runs_root)
         self._refresh()
 
     # ======================================================================================
@@ -176,6 +187,9 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _=False, n=name: self.show_tab(n))
             view_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        a.about.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(a.about)
 
         toolbar = QToolBar("Main toolbar", self)
         toolbar.setObjectName("mainToolbar")
@@ -194,6 +208,15 @@ class MainWindow(QMainWindow):
         red = "#ff6b6b" if is_dark() else "#c62828"
         self.setStyleSheet(f"QLabel#fieldError {{ color: {red}; }} QLabel[invalid=\"true\"] {{ color: {red}; }}"
                            f"QLabel#hint {{ color: palette(placeholder-text); }}")
+
+    def show_about(self) -> QWidget:
+        """Open Help → About without blocking (window-modal); returns the dialog."""
+        from hrm_studio.gui.about_dialog import AboutDialog, collect_about_info
+
+        dialog = AboutDialog(collect_about_info(self.runs_root), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentIndex(TABS.index(name))
@@ -228,7 +251,7 @@ class MainWindow(QMainWindow):
         opened = self._opened
         if self.start_choice.mode() == RESUME and opened is not None:
             epochs = self.settings.config().train.epochs
-            if epochs <= opened.epoch:
+            if epochs < opened.epoch or (epochs == opened.epoch and not opened.interrupted):
                 return (f"This run already has {opened.epoch} epochs: raise Epochs above {opened.epoch} to "
                         f"continue it, or start a new run.")
         return None
@@ -248,6 +271,8 @@ class MainWindow(QMainWindow):
         a.new_run.setEnabled(not active)
         a.open_checkpoint.setEnabled(not active and not self.jobs.busy)
         a.open_run_folder.setEnabled(not active and not self.jobs.busy)
+        self.resume_offer.set_available(not active and not self.jobs.busy,
+                                        "Stop the current run first." if active else "")
         has_model = active or (self._opened is not None and self._opened.checkpoint is not None)
         a.save_checkpoint.setEnabled(has_model)
         a.export_model.setEnabled(has_model)
@@ -302,9 +327,10 @@ class MainWindow(QMainWindow):
         config = self.settings.config()
         mode = self.start_choice.mode()
         opened = self._opened
-        if mode == RESUME and opened is not None and opened.checkpoint is not None:
+        if mode == RESUME and opened is not None and opened.continue_from is not None:
             run_dir = opened.run_dir or unique_run_dir(self.runs_root, config.data.task)
-            request = StartRequest(config, run_dir, resume_from=opened.checkpoint)
+            request = StartRequest(config, run_dir, resume_from=opened.continue_from)
+            self.resume_offer.forget(run_dir)
             self.dashboard.set_history(opened.history, opened.patterns)
         else:
             run_dir = unique_run_dir(self.runs_root, config.data.task)
@@ -394,10 +420,11 @@ class MainWindow(QMainWindow):
     def _on_run_ended(self, last: Any) -> None:
         if isinstance(last, Finished) and self._run_dir is not None and self._run_config is not None:
             final = self._run_dir / "checkpoints" / "final.pt"
+            resume = RunDir(self._run_dir).resume_checkpoint()   # last.pt: the last whole epoch
             self._opened = OpenedRun(
                 name=self._run_dir.name, config=self._run_config, history=self.dashboard.rows(),
                 patterns=self.dashboard.patterns, source="studio", checkpoint=final if final.exists() else None,
-                resumable=final.exists(), run_dir=self._run_dir, epoch=last.epochs_done)
+                resumable=resume is not None, run_dir=self._run_dir, epoch=last.epochs_done, resume_from=resume)
             self.start_choice.offer(self._opened, default=RESUME if last.reason == "stopped" else SCRATCH)
         for tmp in list(self._pending_exports):
             self._pending_exports.pop(tmp)
@@ -415,10 +442,21 @@ class MainWindow(QMainWindow):
         current = self.settings.config()
         self._open(lambda: open_checkpoint(path, current), path, "checkpoint")
 
-    def open_run_folder(self, path: str | Path) -> None:
+    def open_run_folder(self, path: str | Path, then: Callable[[OpenedRun], Any] | None = None) -> None:
         path = Path(path)
         current = self.settings.config()
-        self._open(lambda: open_run_folder(path, current), path, "run")
+        self._open(lambda: open_run_folder(path, current), path, "run", then)
+
+    def resume_run(self, path: str | Path) -> None:
+        """Open a run folder and continue it at once from its last whole epoch (the resume offer)."""
+        def go_on(opened: OpenedRun) -> None:
+            if opened.continue_from is None:
+                self.show_error(f"{opened.name} has no checkpoint to continue from; open it to see its "
+                                f"history, or start a new run.")
+                return
+            self.start_choice.set_mode(RESUME)
+            self.start()
+        self.open_run_folder(path, then=go_on)
 
     def open_path(self, path: str | Path) -> None:
         """A run folder or a checkpoint, whichever `path` is."""
@@ -428,14 +466,16 @@ class MainWindow(QMainWindow):
         else:
             self.open_checkpoint(path)
 
-    def _open(self, work: Callable[[], OpenedRun], path: Path, kind: str) -> None:
+    def _open(self, work: Callable[[], OpenedRun], path: Path, kind: str,
+              then: Callable[[OpenedRun], Any] | None = None) -> None:
         if self.controller.active:
             self.show_error("Stop the run before opening another one.")
             return
         self.statusBar().showMessage(f"Opening {path}…")
-        self.jobs.submit(work, lambda opened: self._apply_opened(opened, path, kind), self._job_failed)
+        self.jobs.submit(work, lambda opened: self._apply_opened(opened, path, kind, then), self._job_failed)
 
-    def _apply_opened(self, opened: OpenedRun, path: Path, kind: str) -> None:
+    def _apply_opened(self, opened: OpenedRun, path: Path, kind: str,
+                      then: Callable[[OpenedRun], Any] | None = None) -> None:
         self._opened = opened
         self._run_name = opened.name
         self._run_dir = opened.run_dir
@@ -453,6 +493,8 @@ class MainWindow(QMainWindow):
                                      f"of history).", 8000)
         self._refresh()
         self.opened.emit(opened)
+        if then is not None:
+            then(opened)
 
     def save_checkpoint(self, path: str | Path) -> None:
         """Mid-run: the trainer saves between two steps. Otherwise the open checkpoint is written."""
