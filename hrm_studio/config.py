@@ -125,6 +125,10 @@ class TrainConfig:
                                     "(higher is better, or lower for keys ending in 'loss').", group="Run")
     early_stopping_patience: int = _f(0, "Stop after this many evaluations without improvement "
                                       "(0 = off).", group="Run", min=0, max=100_000, live=True)
+    viewer_interval: int = _f(1, "Refresh the prediction viewer every N epochs (0 = only at the end).",
+                              group="Run", min=0, max=100_000, unit="epochs", live=True)
+    viewer_sample: int = _f(64, "Training puzzles the viewer follows live (a fixed sample).", group="Run",
+                            min=1, max=100_000, unit="puzzles", live=True)
     num_threads: int = _f(0, "CPU threads for training (0 = all cores).", group="Run", min=0, max=1024)
     seed: int = _f(0, "Random seed: the same seed and settings give the same run.", group="Run",
                    min=0, max=2**31 - 1)

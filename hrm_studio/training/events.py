@@ -7,7 +7,10 @@ tensors or Qt objects — so they can cross threads and be written as JSON uncha
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # the event only carries one; importing it here would pull in torch
+    from hrm_studio.training.prediction_set import PredictionSet
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,32 @@ class Notice:
     run_dir: str
 
 
-Event = Started | Progress | EpochEnd | Evaluated | CheckpointSaved | Finished | Failed | Notice
+@dataclass(frozen=True)
+class PredictionsReady:
+    """Fresh predictions for the viewer: the whole held-out split, or the live training sample.
+
+    The PredictionSet is numpy arrays only and is never changed after it is emitted, so the
+    window may keep it. It is not written to logs whole (see event_to_dict).
+    """
+
+    epoch: int
+    split: str
+    predictions: "PredictionSet"
+
+
+Event = (Started | Progress | EpochEnd | Evaluated | CheckpointSaved | Finished | Failed | Notice
+         | PredictionsReady)
 EventCallback = Callable[[Event], None]
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """{"event": ClassName, **fields}: for logs and tests."""
+    """{"event": ClassName, **fields}: for logs and tests.
+
+    PredictionsReady is summarised (how many puzzles, whether the whole split): its arrays
+    are megabytes and already saved under predictions/ in the run folder.
+    """
+    if isinstance(event, PredictionsReady):
+        ps = event.predictions
+        return {"event": "PredictionsReady", "epoch": event.epoch, "split": event.split,
+                "puzzles": len(ps), "complete": bool(ps.complete)}
     return {"event": type(event).__name__, **asdict(event)}

@@ -40,10 +40,11 @@ from hrm_studio.training import checkpoint as ckpt
 from hrm_studio.training import owner
 from hrm_studio.training.data_source import check_memory, load_data, shape_of
 from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Event, EventCallback,
-                                        Failed, Finished, Notice, Progress, Started)
+                                        Failed, Finished, Notice, PredictionsReady, Progress, Started)
 from hrm_studio.training.metrics import EpochAccumulator, summarise_predictions
 from hrm_studio.training.model_factory import build_head, hrm_config
 from hrm_studio.training.predict import Predictions, evaluate
+from hrm_studio.training.prediction_set import PredictionSet, build_prediction_set, predictions_path
 from hrm_studio.training.run_dir import (RunDir, RunFolderError, default_runs_root, new_run_name,
                                          resolve_resume, write_failure)
 from hrm_studio.training.schedule import build_optimizer, lr_factor
@@ -77,6 +78,29 @@ class _State:
     wall_offset: float = 0.0
 
 
+def viewer_sample_indices(patterns: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Sorted indices of min(size, N) puzzles for the live viewer, every pattern represented.
+
+    Patterns take turns (first-appearance order), each drawing its puzzles in a shuffled
+    order, so a rare pattern is not lost in a small sample. Its own numpy generator, seeded
+    from the run's seed: the same seed gives the same sample, and torch's RNG (which the
+    training draws from) is not touched.
+    """
+    patterns = np.asarray(patterns).astype(str)
+    n = len(patterns)
+    size = max(0, min(int(size), n))
+    order = np.random.default_rng([seed, 0x7669_6577]).permutation(n)  # "view"
+    names = list(dict.fromkeys(patterns.tolist()))
+    turn = np.empty(n, np.int64)      # how many of the same pattern come before it in `order`
+    which = np.empty(n, np.int64)     # the pattern's place in `names`
+    for k, name in enumerate(names):
+        members = order[patterns[order] == name]
+        turn[members] = np.arange(len(members))
+        which[members] = k
+    by_turn = np.lexsort((which, turn))  # first every pattern's first puzzle, then the second, …
+    return np.sort(by_turn[:size]).astype(np.int64)
+
+
 def epoch_seed(seed: int, epoch: int) -> int:
     """Each epoch reseeds torch, so a resumed run draws the same exploration as a straight one."""
     return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
@@ -104,6 +128,8 @@ class Trainer:
         self._wall_start: float | None = None
         self._created = 0.0
         self._notices: list[str] = []
+        self._viewer_latest: dict[str, PredictionSet] = {}  # split → newest, saved when the run ends
+        self._viewer_train: tuple[int, np.ndarray, PuzzleSet] | None = None  # (size, indices, puzzles)
 
     # ----- control (any thread) -------------------------------------------------------------
     def pause(self) -> None:
@@ -245,6 +271,7 @@ class Trainer:
             self._save("last")  # the starting point: a run stopped or killed in its first epoch resumes here
 
         self._train_tensors = _with_empty_row(data.train)
+        self._task_info = info.to_dict()
         reason = "completed"
         wall_start = time.perf_counter() - state.wall_offset
         self._wall_start = wall_start
@@ -278,6 +305,8 @@ class Trainer:
                     reason = "stopped"
                     break
                 last_pred = pred
+                self._viewer_latest["test"] = build_prediction_set(
+                    "test", epoch, np.arange(len(data.test)), data.test, pred, self._task_info, complete=True)
                 held_out = summarise_predictions(pred, data.test.patterns)
                 row.update(held_out)
                 row["eval_seconds"] = time.perf_counter() - eval_started
@@ -290,6 +319,9 @@ class Trainer:
             stop_reason = self._after_epoch(row)
             self._save("last")  # the whole epoch, so a run killed from here on resumes after it
             self._serve_save_requests()
+            ending = bool(stop_reason) or epoch >= t.epochs
+            if ending or (t.viewer_interval > 0 and epoch % t.viewer_interval == 0):
+                self._refresh_viewer(epoch)
             if stop_reason:
                 reason = stop_reason
                 break
@@ -298,6 +330,7 @@ class Trainer:
         state.wall_offset = time.perf_counter() - wall_start
         self._save("final")
         self._serve_save_requests()
+        self._save_viewer_predictions()
         with self._writing(self.run_dir.status_path):
             self._ensure_run_dir()
             self._write_status("finished" if reason != "stopped" else "stopped", reason=reason)
@@ -412,6 +445,52 @@ class Trainer:
                 return
         self._persist(run.history_path, lambda: run.write_history(self.state.history))
         self._persist(run.status_path, lambda: self._write_status("running"))
+
+    # ----- the prediction viewer ---------------------------------------------------------------
+    def _refresh_viewer(self, epoch: int) -> None:
+        """Emit PredictionsReady for the held-out split (when this epoch evaluated it) and for
+        the fixed training sample (evaluated now).
+
+        Runs after the epoch's row, checkpoint and RNG state are settled, and evaluation draws
+        no random numbers, so the history is the same with the viewer on or off.
+        """
+        test = self._viewer_latest.get("test")
+        if test is not None and test.epoch == epoch:
+            self._emit(PredictionsReady(epoch=epoch, split="test", predictions=test))
+        t, train = self.config.train, self._train_set
+        size = min(t.viewer_sample, len(train))
+        if self._viewer_train is None or self._viewer_train[0] != size:  # viewer_sample may change live
+            indices = viewer_sample_indices(train.patterns, size, t.seed)
+            self._viewer_train = (size, indices, train.subset(indices))
+        _, indices, sample = self._viewer_train
+        assert self.head is not None
+        pred = evaluate(self.head, sample, batch_size=max(t.batch_size, 64), should_stop=self._stop.is_set)
+        if pred is None:
+            return  # stopping: the person asked for the run to end, not for more predictions
+        ps = build_prediction_set("train", epoch, indices, sample, pred, self._task_info,
+                                  complete=size == len(train))
+        self._viewer_latest["train"] = ps
+        self._emit(PredictionsReady(epoch=epoch, split="train", predictions=ps))
+
+    def _save_viewer_predictions(self) -> None:
+        """Write the newest predictions of each split under predictions/, so a reopened run shows
+        them without evaluating again. A failure costs only that convenience, so it is a Notice."""
+        assert self.run_dir is not None
+        for split, ps in self._viewer_latest.items():
+            path = predictions_path(self.run_dir.path, split)
+            try:
+                self._ensure_run_dir()
+                try:
+                    ps.save(path)
+                except FileNotFoundError:  # the folder vanished between the check and the write
+                    self._ensure_run_dir()
+                    ps.save(path)
+            except (OSError, UserError) as exc:
+                why = write_failure(exc, path) if isinstance(exc, OSError) else str(exc)
+                message = (f"{why.rstrip('.')}, so the prediction viewer's {split} predictions were not saved. "
+                           f"The run and its checkpoints are safe; opening the run evaluates the model again.")
+                self._emit(Notice(kind="predictions_not_saved", message=message, epoch=self.state.epoch,
+                                  run_dir=str(self.run_dir.path)))
 
     # ----- one epoch -------------------------------------------------------------------------
     def _train_epoch(self, epoch: int, wall_start: float) -> tuple[EpochAccumulator | None, float]:
