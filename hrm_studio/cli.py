@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--save-outputs", metavar="FILE.npz",
                     help="save inputs, labels, identifiers, logits and Q logits (as the official evaluate.py)")
     ev.add_argument("--batch-size", type=int, default=64)
+    ev.add_argument("--save-predictions", metavar="FILE.npz",
+                    help="save every segment's predictions for the prediction viewer (a PredictionSet .npz)")
 
     ex = sub.add_parser("export", help="export a checkpoint's weights")
     ex.add_argument("checkpoint")
@@ -281,13 +283,8 @@ def _config_for_weights(args: argparse.Namespace, loaded: Any) -> Any:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from hrm_studio.training import checkpoint as ckpt
-    from hrm_studio.training.data_source import load_data
-    from hrm_studio.training.metrics import summarise_predictions
-    from hrm_studio.training.model_factory import build_head, hrm_config
-    from hrm_studio.training.predict import evaluate
+    from hrm_studio.training.checkpoint_scoring import score_weights
 
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1.")
@@ -299,41 +296,32 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise UserError(f"{args.checkpoint} does not say which puzzles it was trained on; add --task NAME "
                         f"or --dataset DIR (or --preset NAME for the seed's weights).")
     config = _config_for_weights(args, loaded)
-    ckpt.check_config_against_weights(config, loaded.state_dict, args.checkpoint)
-    data = load_data(config)
-    split = data.test if args.split == "test" else data.train
-    if args.limit is not None:
-        split = split.subset(np.arange(min(args.limit, len(split))))
-    told = ckpt.shapes_from_weights(loaded.state_dict)
-    vocab, ids = told.get("vocab_size"), told.get("num_puzzle_identifiers")
-    if vocab is not None and data.info.vocab_size > vocab:
-        raise UserError(f"The puzzles use {data.info.vocab_size} token ids but the weights know only {vocab}.")
-    if ids is not None and int(split.puzzle_identifiers.max(initial=0)) >= ids:
-        raise UserError(f"The puzzles use puzzle identifiers up to {int(split.puzzle_identifiers.max())} but "
-                        f"the weights have only {ids} identifiers; use the task settings the model was "
-                        f"trained with.")
-    head = build_head(config, hrm_config(config, data.info, vocab_size=vocab, num_puzzle_identifiers=ids))
-    ckpt.load_into(head.model, loaded.state_dict, args.checkpoint)
-    pred = evaluate(head, split, batch_size=args.batch_size, keep_logits=bool(args.save_outputs))
-    assert pred is not None
-    metrics = summarise_predictions(pred, split.patterns, prefix="")
+    ps, metrics = score_weights(loaded, config, args.split, limit=args.limit, batch_size=args.batch_size,
+                                keep_logits=bool(args.save_outputs))
     official = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("official/")}
     ours = {k: v for k, v in metrics.items() if not k.startswith("official/")}
     if args.save_outputs:
-        _save_outputs(Path(args.save_outputs), split, pred)
+        _save_outputs(Path(args.save_outputs), ps.puzzles, ps.predictions)
+    if args.save_predictions:
+        try:
+            ps.save(args.save_predictions)
+        except OSError as exc:
+            raise UserError(f"Could not write {args.save_predictions}: {exc.strerror or exc}.") from None
     if args.json:
-        print(json.dumps({"checkpoint": str(args.checkpoint), "split": args.split, "puzzles": len(split),
+        print(json.dumps({"checkpoint": str(args.checkpoint), "split": args.split, "puzzles": len(ps),
                           "official": official, **ours}, indent=2))
         return 0
-    print(f"{args.checkpoint} on {len(split)} {args.split} puzzles "
+    print(f"{args.checkpoint} on {len(ps)} {args.split} puzzles "
           f"({config.data.dataset_dir or config.data.task}):")
     print(f"  token accuracy  {_pct(ours['token_accuracy'])}")
-    print(f"  exact match     {_pct(ours['exact_match_accuracy'])} after all {pred.exact.shape[1]} segments, "
+    print(f"  exact match     {_pct(ours['exact_match_accuracy'])} after all {ps.steps} segments, "
           f"{_pct(ours['exact_match_at_halt'])} where the model halts (mean {ours['mean_act_steps']:.2f} segments)")
     print(f"  q-halt accuracy {_pct(ours['q_halt_accuracy'])}   loss {ours['loss']:.4f}")
-    for pattern in dict.fromkeys(str(p) for p in split.patterns):
+    for pattern in dict.fromkeys(str(p) for p in ps.puzzles.patterns):
         print(f"  {pattern:14}  token {_pct(ours[f'{pattern}_token_accuracy'])}  "
               f"exact {_pct(ours[f'{pattern}_accuracy'])}")
+    if args.save_predictions:
+        print(f"  predictions saved to {args.save_predictions}")
     return 0
 
 

@@ -120,7 +120,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     """{"event": ClassName, **fields}: for logs and tests.
 
     PredictionsReady is summarised (how many puzzles, whether the whole split): its arrays
-    are megabytes and already saved under predictions/ in the run folder.
+    are megabytes, and the run folder keeps the latest under predictions/.
     """
     if isinstance(event, PredictionsReady):
         ps = event.predictions
