@@ -7,17 +7,20 @@ table is computed the same way — after the last ACT segment, per-puzzle token 
 averaged over puzzles — only restricted to one pattern at a time.
 
 Every function takes an optional `mask` (bool [N]) to restrict it to some puzzles (e.g. the
-puzzles a filter in the viewer keeps). Numpy only: no torch, no Qt.
+puzzles a filter in the viewer keeps). Numpy only: no torch (not even at import), no Qt.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hrm_studio.data.grid import IGNORE
-from hrm_studio.training.prediction_set import PredictionSet
+
+if TYPE_CHECKING:  # only read, never built here: importing it would pull torch into the window's start
+    from hrm_studio.training.prediction_set import PredictionSet
 
 ALL = "all"
 

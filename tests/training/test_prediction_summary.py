@@ -136,3 +136,14 @@ def test_segment_out_of_range_is_refused():
     with pytest.raises(ValueError):
         token_histograms(ps, 3)
     assert token_histograms(ps, -1)[0].tolist() == token_histograms(ps)[0].tolist()
+
+
+def test_importing_it_does_not_import_torch():
+    """The window imports it before training starts; torch must not delay the window."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import hrm_studio.training.prediction_summary; "
+            "assert 'torch' not in sys.modules; print('OK')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "OK", done.stderr
