@@ -1,7 +1,10 @@
-"""A non-modal error banner across the top of the window, with the details folded away.
+"""A non-modal banner across the top of the window: errors in red, notices in blue.
 
 Training errors must not block the window behind a modal box: the run's folder keeps
-what it had and the user can change a setting and start again straight away.
+what it had and the user can change a setting and start again straight away. Notices
+(the run folder was written again, a checkpoint could not be saved) use the same banner
+in a calmer colour: the run goes on, but the person should know. A notice never hides
+an error that is still showing.
 """
 
 from __future__ import annotations
@@ -10,12 +13,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout
 
 
+ERROR, INFO = "error", "info"
+STYLES = {
+    ERROR: "#errorBanner { background: rgba(220, 50, 47, 38); border: 1px solid rgba(220, 50, 47, 160); "
+           "border-radius: 4px; }",
+    INFO: "#errorBanner { background: rgba(38, 139, 210, 32); border: 1px solid rgba(38, 139, 210, 150); "
+          "border-radius: 4px; }",
+}
+
+
 class ErrorBanner(QFrame):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("errorBanner")
-        self.setStyleSheet("#errorBanner { background: rgba(220, 50, 47, 38); border: 1px solid "
-                           "rgba(220, 50, 47, 160); border-radius: 4px; }")
+        self._kind = ERROR
+        self.setStyleSheet(STYLES[ERROR])
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -42,6 +54,19 @@ class ErrorBanner(QFrame):
         self.hide()
 
     def show_error(self, message: str, details: str = "") -> None:
+        self._show(ERROR, message, details)
+
+    def show_info(self, message: str, details: str = "") -> bool:
+        """Show a notice unless an error is showing (the error matters more); True if shown."""
+        if self.kind == ERROR:
+            return False
+        self._show(INFO, message, details)
+        return True
+
+    def _show(self, kind: str, message: str, details: str) -> None:
+        if kind != self._kind:
+            self._kind = kind
+            self.setStyleSheet(STYLES[kind])
         self.message.setText(message)
         self.details.setPlainText(details)
         self.details_button.setVisible(bool(details))
@@ -52,6 +77,11 @@ class ErrorBanner(QFrame):
         self.message.clear()
         self.details.clear()
         self.hide()
+
+    @property
+    def kind(self) -> str:
+        """"error" or "info" while showing, "" when hidden."""
+        return self._kind if not self.isHidden() else ""
 
     @property
     def text(self) -> str:

@@ -34,12 +34,21 @@ class OpenedRun:
     checkpoint: Path | None = None    # the weights, for evaluation, export and new runs
     resumable: bool = False           # a Studio checkpoint with optimiser state and history
     run_dir: Path | None = None       # the folder a resumed run continues in
-    epoch: int = 0
+    epoch: int = 0                    # the epoch "Continue this run" goes on from
     notes: list[str] = field(default_factory=list)
+    resume_from: Path | None = None   # what "Continue this run" loads, when not `checkpoint` itself
+    interrupted: bool = False         # its process died before the run ended (no final save)
 
     @property
     def description(self) -> str:
         return SOURCE_WORDS.get(self.source, self.source)
+
+    @property
+    def continue_from(self) -> Path | None:
+        """The checkpoint Start loads to continue this run; None when it cannot be continued."""
+        if not self.resumable:
+            return None
+        return self.resume_from or self.checkpoint
 
 
 def run_dir_of(checkpoint: Path) -> Path | None:
@@ -106,7 +115,17 @@ def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
 
 
 def open_run_folder(path: str | Path, current: RunConfig) -> OpenedRun:
-    """A run folder: its settings and whole history, and its final (else best) checkpoint."""
+    """A run folder: its settings and whole history, its final (else latest, else best)
+    weights, and what "Continue this run" goes on from: `RunDir.resume_checkpoint()`.
+
+    That is checkpoints/last.pt, the last *whole* epoch, even when final.pt exists: a run
+    stopped mid-epoch saved final.pt with that epoch half done, and going on from it would
+    not give the history an uninterrupted run has. An interrupted run (its process died)
+    has no final.pt, and its last.pt is exactly where it stopped.
+    """
+    from hrm_studio.runs.discovery import read_run
+    from hrm_studio.training import checkpoint as ckpt
+
     path = Path(path)
     run = RunDir(path)
     if not run.config_path.exists():
@@ -118,16 +137,29 @@ def open_run_folder(path: str | Path, current: RunConfig) -> OpenedRun:
     except (OSError, ValueError) as exc:
         raise UserError(f"The run folder {path} cannot be read: {exc}.") from None
     task = _read_json(run.task_path)
-    for kind in ("final", "best"):
+    info = read_run(path)
+    interrupted = info is not None and info.status == "interrupted"
+    resume = run.resume_checkpoint()
+    for kind in ("final", "last", "best"):
         checkpoint = run.checkpoint(kind)
         if checkpoint.exists():
             opened = open_checkpoint(checkpoint, current)
+            resumable, epoch, notes = opened.resumable, opened.epoch, list(opened.notes)
+            if resume is not None and resume != checkpoint:
+                loaded = ckpt.read_weights(resume)
+                resumable = loaded.payload is not None
+                epoch = int((loaded.payload or {}).get("epoch") or 0)
+            elif resume is None:
+                resumable = False   # best.pt alone: its epoch is not where the run got to
+            if interrupted:
+                notes.insert(0, f"This run was interrupted (its process ended without finishing); it can "
+                                f"continue from epoch {epoch}.")
             return OpenedRun(name=path.name, config=opened.config, history=history,
                              patterns=_patterns(task, history) or opened.patterns, source=opened.source,
-                             checkpoint=checkpoint, resumable=opened.resumable, run_dir=path,
-                             epoch=opened.epoch, notes=opened.notes)
+                             checkpoint=checkpoint, resumable=resumable, run_dir=path, epoch=epoch,
+                             notes=notes, resume_from=resume if resumable else None, interrupted=interrupted)
     return OpenedRun(name=path.name, config=config, history=history, patterns=_patterns(task, history),
-                     source="run", run_dir=path, epoch=len(history),
+                     source="run", run_dir=path, epoch=len(history), interrupted=interrupted,
                      notes=["This run has no checkpoint, so only its settings and history were opened."])
 
 

@@ -1,6 +1,7 @@
 """What the window remembers between sessions, in one JSON file in the user config folder.
 
-Geometry, dock layout, the last settings and up to ten recent checkpoints / run folders.
+Geometry, dock layout, the last settings, up to ten recent checkpoints / run folders and the
+interrupted runs whose resume offer was dismissed.
 A file that cannot be read is ignored (the window starts fresh), and recent entries
 whose path has gone are pruned, so a stale file never stops the app from opening.
 """
@@ -19,6 +20,7 @@ from hrm_studio.training.atomic import atomic_write_text
 
 MAX_RECENT = 10
 RECENT_KINDS = ("checkpoint", "run")
+MAX_DISMISSED = 100
 
 
 def default_state_path() -> Path:
@@ -94,3 +96,19 @@ class UserState:
         items = [i for i in self.recent() if i["path"] != path]
         items.insert(0, {"path": path, "kind": kind, "time": time.strftime("%Y-%m-%d %H:%M")})
         self._data["recent"] = items[:MAX_RECENT]
+
+    # ----- interrupted runs the user chose not to resume -------------------------------------
+    def dismissed_epoch(self, run: str | Path) -> int | None:
+        """The epoch a run was at when its resume offer was dismissed; None if never dismissed."""
+        items = self._data.get("dismissed_runs")
+        value = items.get(str(Path(run).resolve())) if isinstance(items, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def dismiss_run(self, run: str | Path, epoch: int) -> None:
+        """Remember not to offer `run` again while it stays at `epoch` (a later interruption
+        at another epoch is offered again). Runs whose folder has gone are forgotten."""
+        items = self._data.get("dismissed_runs")
+        kept = {path: value for path, value in items.items() if Path(path).exists()} \
+            if isinstance(items, dict) else {}
+        kept[str(Path(run).resolve())] = int(epoch)
+        self._data["dismissed_runs"] = dict(list(kept.items())[-MAX_DISMISSED:])
