@@ -123,4 +123,5 @@ BENCHMARKS: dict[str, Callable[[], Iterator[Figure]]] = {
     "shared": shared_identifier,
     "seed": seed_presets,
     "gui": lambda: __import__("benchmarks.gui", fromlist=["gui_figures"]).gui_figures(),  # Studio window
+    "viewer": lambda: __import__("benchmarks.viewer", fromlist=["viewer_figures"]).viewer_figures(),
 }

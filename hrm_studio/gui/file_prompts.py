@@ -51,6 +51,14 @@ class FilePrompts:
                                                    ";;".join(MODEL_FORMATS.values()))
         return (Path(path), format_for_filter(chosen)) if path else None
 
+    def save_image(self, suggested: Path, file_filter: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save picture", str(suggested), file_filter)
+        if not path:
+            return None
+        result = Path(path)
+        wanted = ".gif" if "gif" in file_filter else ".png"
+        return result if result.suffix.lower() == wanted else result.with_name(result.name + wanted)
+
     def confirm(self, title: str, question: str) -> bool:
         answer = QMessageBox.question(self.parent, title, question,
                                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,

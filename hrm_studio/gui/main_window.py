@@ -23,7 +23,6 @@ from hrm_studio.errors import ConfigError, UserError
 from hrm_studio.gui.actions import create_actions
 from hrm_studio.gui.app_icon import app_icon
 from hrm_studio.gui.background import JobError, JobRunner
-from hrm_studio.gui.empty_state import EmptyState
 from hrm_studio.gui.error_banner import ErrorBanner
 from hrm_studio.gui.file_prompts import FilePrompts
 from hrm_studio.gui.history_export import save_history
@@ -32,6 +31,8 @@ from hrm_studio.gui.notice_display import NoticeDisplay
 from hrm_studio.gui.opened_run import OpenedRun, open_checkpoint, open_run_folder
 from hrm_studio.gui.plot_export import save_plot
 from hrm_studio.gui.plots import MetricsDashboard
+from hrm_studio.gui.prediction_jobs import PredictionJobs, PredictionSource
+from hrm_studio.gui.predictions_tab import PredictionsTab
 from hrm_studio.gui.resume_offer import ResumeOffer
 from hrm_studio.gui.run_controller import IDLE, PAUSED, STOPPING, RunController
 from hrm_studio.gui.runs_tab import RunsTab
@@ -41,7 +42,7 @@ from hrm_studio.gui.status_bar import RunStatus
 from hrm_studio.gui.theme import is_dark, plot_colours
 from hrm_studio.gui.training_worker import StartRequest
 from hrm_studio.gui.user_state import UserState
-from hrm_studio.training.events import CheckpointSaved, EpochEnd, Failed, Finished, Started
+from hrm_studio.training.events import CheckpointSaved, EpochEnd, Failed, Finished, PredictionsReady, Started
 from hrm_studio.training.run_dir import RunDir, default_runs_root, new_run_name
 
 APP_NAME = "HRM Studio"
@@ -89,10 +90,12 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         self.resume_offer = ResumeOffer(self.user_state)
         self.dashboard = MetricsDashboard(plot_colours())
-        self.predictions = EmptyState(
-            "No predictions yet",
-            "Puzzle-by-puzzle predictions arrive with the grid viewer. Until then, the Metrics tab shows "
-            "exact match for every pattern, on training and held-out puzzles.")
+        self.predictions = PredictionsTab()
+        self.prediction_jobs = PredictionJobs(self.predictions, self)
+        self.prediction_jobs.failed.connect(lambda message: self.show_error(message))
+        self.prediction_jobs.saved.connect(self._files_written)
+        self.prediction_jobs.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.predictions.export_requested.connect(self._prompt_export_predictions)
         self.runs_tab = RunsTab(self.runs_root)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -344,6 +347,7 @@ class MainWindow(QMainWindow):
         self.run_status.reset(config.train.epochs, config.train.early_stopping_metric)
         self.dashboard.set_planned_epochs(config.train.epochs)
         self.user_state.last_config = config.to_dict()
+        self.prediction_jobs.training_started()
         self.controller.start(request)
         self.statusBar().showMessage("Starting: loading PyTorch and generating the puzzles…", 5000)
         return True
@@ -369,6 +373,7 @@ class MainWindow(QMainWindow):
         self._opened = None
         self._run_name = self._run_dir = self._run_config = None
         self.start_choice.offer(None)
+        self.prediction_jobs.set_source(None)
         self.dashboard.clear()
         self.banner.clear()
         self.run_status.reset()
@@ -392,6 +397,8 @@ class MainWindow(QMainWindow):
             self.dashboard.add_row(event.metrics)
             if len(self.dashboard.rows()) == 1:
                 self._refresh()
+        elif isinstance(event, PredictionsReady):
+            self.predictions.set_predictions(event.predictions)
         elif isinstance(event, CheckpointSaved):
             self._checkpoint_saved(event)
         elif isinstance(event, Finished):
@@ -426,6 +433,11 @@ class MainWindow(QMainWindow):
                 patterns=self.dashboard.patterns, source="studio", checkpoint=final if final.exists() else None,
                 resumable=resume is not None, run_dir=self._run_dir, epoch=last.epochs_done, resume_from=resume)
             self.start_choice.offer(self._opened, default=RESUME if last.reason == "stopped" else SCRATCH)
+        source = None
+        if self._run_dir is not None and self._run_config is not None:
+            final = self._run_dir / "checkpoints" / "final.pt"
+            source = PredictionSource(final if final.exists() else None, self._run_config, self._run_dir)
+        self.prediction_jobs.training_ended(source)
         for tmp in list(self._pending_exports):
             self._pending_exports.pop(tmp)
             shutil.rmtree(Path(tmp).parent, ignore_errors=True)
@@ -492,6 +504,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {opened.name} ({opened.description}, {len(opened.history)} epochs "
                                      f"of history).", 8000)
         self._refresh()
+        self.prediction_jobs.set_source(PredictionSource(opened.checkpoint, opened.config, opened.run_dir))
         self.opened.emit(opened)
         if then is not None:
             then(opened)
@@ -613,6 +626,14 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.export_history(path)
 
+    def _prompt_export_predictions(self, kind: str) -> None:
+        """Save PNG… / Save GIF… / Contact sheet… on the Predictions tab."""
+        suffix = {"png": "-puzzle.png", "gif": "-steps.gif", "sheet": "-contact-sheet.png"}[kind]
+        path = self.prompts.save_image(self._suggest(suffix), "GIF animation (*.gif)" if kind == "gif"
+                                       else "PNG image (*.png)")
+        if path is not None:
+            self.prediction_jobs.export(kind, path)
+
     def _prompt_export_model(self) -> None:
         chosen = self.prompts.export_model(self._suggest("-model.safetensors"))
         if chosen is not None:
@@ -667,5 +688,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping the run and writing its final checkpoint…")
             self.controller.shutdown()
         self.jobs.shutdown()
+        self.prediction_jobs.shutdown()
         self.remember()
         event.accept()

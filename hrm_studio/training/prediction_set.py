@@ -22,7 +22,7 @@ import numpy as np
 from hrm_studio.data import PuzzleSet
 from hrm_studio.data.grid import IGNORE
 from hrm_studio.errors import UserError
-from hrm_studio.training.predict import Predictions
+from hrm_studio.training.prediction_record import Predictions
 
 SPLITS = ("train", "test")
 FORMAT_VERSION = 1
@@ -78,13 +78,9 @@ class PredictionSet:
     def correct_from(self) -> np.ndarray:
         """int64 [N]: first 1-based segment from which the puzzle stays exactly right, 0 if never."""
         exact = self.predictions.exact
-        out = np.zeros(len(self), np.int64)
         stays = np.logical_and.accumulate(exact[:, ::-1], axis=1)[:, ::-1]  # right here and after
-        for i in range(len(self)):
-            hits = np.flatnonzero(stays[i])
-            if hits.size:
-                out[i] = hits[0] + 1
-        return out
+        first = np.argmax(stays, axis=1) + 1
+        return np.where(stays.any(axis=1), first, 0).astype(np.int64)
 
     def wrong_cells(self, i: int, segment: int | None = None) -> np.ndarray:
         """bool [S]: labelled cells of puzzle `i` whose prediction differs from the label."""
