@@ -27,7 +27,7 @@ def synthetic_prediction_set(n: int = 30, steps: int = 3, seq: int = 8, seed: in
     patterns = np.array(["rotate", "copy", "flip"])[rng.integers(0, 3, n)]
     patterns[:3] = ["rotate", "copy", "flip"]  # a known first-appearance order
     preds = np.repeat(labels[:, None, :], steps, axis=1).clip(0).astype(np.int16)
-    wrong = rng.random((n, steps, seq)) < np.array([0.5, 0.2, 0.05])[:steps, None]
+    wrong = rng.random((n, steps, seq)) < np.linspace(0.5, 0.05, steps)[:, None]  # fewer mistakes later
     preds[wrong] = rng.integers(0, vocab, size=int(wrong.sum()))
     labelled = labels != -100
     correct = (preds == labels[:, None, :]) & labelled[:, None, :]
