@@ -105,8 +105,9 @@ class PredictionAggregates(QWidget):
         conf.setTitle("Confusion", color=colours.foreground, size="9pt")
         self.confusion_plot.setToolTip("Row = the true token, column = the token predicted; colour = share of "
                                        "that true token's cells. Hover a cell for its count.")
-        self.histogram_plot.setToolTip("How often each token is predicted (blue) and how often the right answers hold it "
-                                       "(orange), over scored cells, after the segment the slider shows.")
+        self.histogram_plot.setToolTip("How often each token is predicted (blue) and how often the right "
+                                       "answers hold it (orange), over scored cells, after the segment the "
+                                       "slider shows.")
         conf.setMenuEnabled(False)
         conf.setMouseEnabled(x=False, y=False)
         conf.hideButtons()
