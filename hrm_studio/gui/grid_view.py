@@ -167,6 +167,7 @@ class TokenGridView(QWidget):
         text_font = QFont(self.font())
         text_font.setPixelSize(max(6, int(self.cell * 0.55)))
         numbers = self.show_numbers and self.cell >= 10
+        cross = not numbers   # an X over a digit would hide which digit was wrong: outline only then
         painter.setFont(text_font)
         for r in range(g.rows):
             for col in range(g.cols):
@@ -179,6 +180,8 @@ class TokenGridView(QWidget):
                     fill = fills[token] if 0 <= token < len(fills) else stray
                 painter.fillRect(rect, fill)
                 thin = g.thin_rows[r] or g.thin_cols[col]
+                if thin and c.wrong is not None and c.wrong[pos]:
+                    painter.fillRect(rect, wrong_pen.color())   # a strip is too thin for an outline
                 if numbers and not thin:
                     painter.setPen(QColor(c.style.text_colour(token)) if not c.heatmap else QColor("#111111"))
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, c.style.label(token))
@@ -190,7 +193,7 @@ class TokenGridView(QWidget):
                     for pen in (halo_pen, wrong_pen):
                         painter.setPen(pen)
                         painter.drawRect(inner)
-                        if not thin:
+                        if cross and not thin:
                             painter.drawLine(inner.topLeft(), inner.bottomRight())
                             painter.drawLine(inner.topRight(), inner.bottomLeft())
         painter.setPen(QPen(line, 1))

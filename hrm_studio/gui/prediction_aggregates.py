@@ -133,8 +133,8 @@ class PredictionAggregates(QWidget):
 
         charts = QHBoxLayout()
         charts.setContentsMargins(0, 0, 0, 0)
-        charts.addWidget(self.histogram_plot, 1)
-        charts.addWidget(self.confusion_plot, 1)
+        charts.addWidget(self.histogram_plot, 3)
+        charts.addWidget(self.confusion_plot, 2)
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(2)

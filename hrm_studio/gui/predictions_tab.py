@@ -48,6 +48,7 @@ class PredictionsTab(QWidget):
         self.segment = 0
         self.zoomed = False   # the person zoomed: keep their cell size
         self._shape: tuple[int, int] | None = None
+        self._display: str | None = None
         self.style_cache: tuple[int, GridStyle] | None = None
         self.can_evaluate = False
         self.model = PuzzleTableModel()
@@ -68,6 +69,7 @@ class PredictionsTab(QWidget):
         self.split_box.setToolTip("Which puzzles to inspect: held-out ones the model never trained on, or "
                                   "training ones.")
         self.pattern_box = QComboBox()
+        self.pattern_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.pattern_box.setToolTip("Show only puzzles of one pattern.")
         self.result_box = QComboBox()
         for key, text in RESULT_TEXT.items():
@@ -192,7 +194,7 @@ class PredictionsTab(QWidget):
         self.body.addWidget(right)
         self.body.setStretchFactor(0, 0)
         self.body.setStretchFactor(1, 1)
-        self.body.setSizes([470, 900])
+        self.body.setSizes([440, 1000])
 
         self.empty_label = QLabel("No predictions yet. Start a run, or open a checkpoint or run folder: the "
                                   "model's answer for every puzzle appears here.")
@@ -383,6 +385,10 @@ class PredictionsTab(QWidget):
         self.segment_label.setText(f"{steps} of {steps}")
         self.aggregates.set_predictions(ps)
         self.aggregates.set_segment(self.segment)
+        display = ps.task.get("display") if ps is not None else None
+        if display is not None and display != self._display:
+            self._display = display   # Sudoku digits are the content: numbers on by default there
+            self.numbers_box.setChecked(self._style(ps).shows_text_by_default())
         self._update_count()
         if ps is not None:
             row = None
@@ -468,7 +474,7 @@ class PredictionsTab(QWidget):
         v["prediction"].set_content(
             GridContent(tokens, geometry, style, labels=labels, confidence=confidence, changed=changed,
                         heatmap=self.heat_box.isChecked()),
-            title=f"Prediction after segment {t + 1}")
+            title=f"Prediction ({t + 1}/{ps.steps})")
         v["truth"].set_content(GridContent(truth, geometry, style, labels=labels))
         v["diff"].set_content(GridContent(tokens, geometry, style, labels=labels, confidence=confidence,
                                           wrong=wrong), title=f"Diff: {int(wrong.sum())} wrong")

@@ -44,6 +44,36 @@ def missing_points(window: Any, epochs: int) -> list[str]:
     return wrong
 
 
+def settle_predictions(window: Any, expected: int, timeout_s: float = TIMEOUT_S) -> str | None:
+    """Wait until the Predictions tab shows the whole held-out split, then select a wrong
+    puzzle (when there is one) part-way through its segments. Returns what went wrong, or None."""
+    tab = window.predictions
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(50)
+
+    def check() -> None:
+        current = tab.current_set()
+        if current is not None and current.complete and not window.prediction_jobs.busy:
+            loop.quit()
+
+    timer.timeout.connect(check)
+    timer.start()
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+    current = tab.current_set()
+    if current is None or not current.complete:
+        return "the Predictions tab never showed the evaluated held-out puzzles."
+    if tab.proxy.rowCount() != expected:
+        return f"the Predictions tab lists {tab.proxy.rowCount()} puzzles, not the {expected} held-out ones."
+    window.show_tab("predictions")
+    if not tab.select_first_wrong():
+        tab.select_row(tab.shown_rows()[0])
+    tab.slider.setValue(current.steps - 1)   # the answer exact match scores: its wrong cells marked
+    return None
+
+
 def run_self_test(app: QApplication, screenshot: Path | None = None, show: str | None = None,
                   timeout_s: float = TIMEOUT_S) -> int:
     from hrm_studio.gui.app import dispose
@@ -76,6 +106,9 @@ def run_self_test(app: QApplication, screenshot: Path | None = None, show: str |
             return 1
         rows = window.dashboard.rows()
         wrong = missing_points(window, epochs)
+        viewer_problem = None
+        if show == "predictions":
+            viewer_problem = settle_predictions(window, config.data.test_size, timeout_s)
         app.processEvents()
         if screenshot is not None:
             save_window(window, screenshot)
@@ -84,6 +117,9 @@ def run_self_test(app: QApplication, screenshot: Path | None = None, show: str |
         curves = len(window.dashboard.curve_keys())
         dispose(window)
     last = ended["last"]
+    if viewer_problem:
+        print(f"self-test failed: {viewer_problem}", flush=True)
+        return 1
     if banner or type(last).__name__ != "Finished":
         print(f"self-test failed: {banner or last}", flush=True)
         return 1

@@ -142,7 +142,7 @@ def test_step_slider_has_one_position_per_segment_and_follows_the_model(trained:
     view = tab.rendered_views()["prediction"]
     assert not np.array_equal(before, view.tokens)
     assert np.array_equal(view.changed, before != view.tokens)
-    assert tab.views["prediction"].title == f"Prediction after segment {t + 1}"
+    assert tab.views["prediction"].title == f"Prediction ({t + 1}/{STEPS})"
     assert tab.strip.current == t and tab.segment_label.text() == f"{t + 1} of {STEPS}"
 
 

@@ -1,0 +1,80 @@
+"""Take docs/screenshots/predictions-<task>.png: the Predictions tab after a short run.
+
+Run it under a display (`make screenshots` uses xvfb-run). For copy-increment, 4×4 Sudoku
+and a maze it trains a few epochs in a temporary run folder — short on purpose, so some
+held-out puzzles are still wrong — waits for the held-out split to be evaluated, selects
+a wrong puzzle part-way through its reasoning segments and saves the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from hrm_studio.config import RunConfig
+from hrm_studio.gui.app import create_application, dispose
+from hrm_studio.gui.main_window import MainWindow
+from hrm_studio.gui.screenshot import save_window
+from hrm_studio.gui.self_test import settle_predictions
+from hrm_studio.gui.user_state import UserState
+from hrm_studio.presets import preset_config
+
+WIDTH, HEIGHT = 1600, 1000
+SCENES: dict[str, RunConfig] = {
+    "copy-increment": RunConfig.from_dict(
+        {"data": {"train_size": 300, "test_size": 60}, "model": {"halt_max_steps": 4},
+         "train": {"epochs": 3, "stop_at_exact": 0.0, "num_threads": 1}}, base=preset_config("quick-demo")),
+    "sudoku-4x4": RunConfig.from_dict(
+        {"data": {"train_size": 600, "test_size": 60}, "model": {"halt_max_steps": 4},
+         "train": {"epochs": 10, "stop_at_exact": 0.0, "num_threads": 1}}, base=preset_config("sudoku-4x4")),
+    "maze": RunConfig.from_dict(
+        {"data": {"task": "maze", "train_size": 300, "test_size": 40}, "model": {"halt_max_steps": 4},
+         "train": {"epochs": 3, "stop_at_exact": 0.0, "num_threads": 1}}, base=preset_config("quick-demo")),
+}
+
+
+def shoot(task: str, config: RunConfig, out: Path) -> bool:
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(UserState(None), runs_root=Path(tmp))
+        window.confirm = lambda *_: True
+        window.resize(WIDTH, HEIGHT)
+        window.settings.set_config(config)
+        window.show()
+        window.show_tab("predictions")
+        loop = QEventLoop()
+        window.controller.ended.connect(lambda *_: loop.quit())
+        QTimer.singleShot(600_000, loop.quit)
+        if not window.start():
+            print(f"{task}: cannot start: {window.start_blocker()}", file=sys.stderr)
+            dispose(window)
+            return False
+        loop.exec()
+        problem = settle_predictions(window, config.data.test_size)
+        if problem:
+            print(f"{task}: {problem}", file=sys.stderr)
+            dispose(window)
+            return False
+        QApplication.instance().processEvents()
+        save_window(window, out)
+        print(f"saved {out}", flush=True)
+        dispose(window)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out-dir", default="docs/screenshots")
+    parser.add_argument("tasks", nargs="*", default=list(SCENES), help=f"any of {', '.join(SCENES)}")
+    args = parser.parse_args(argv)
+    create_application()
+    ok = all(shoot(task, SCENES[task], Path(args.out_dir) / f"predictions-{task}.png") for task in args.tasks)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
