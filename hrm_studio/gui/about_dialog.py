@@ -33,7 +33,7 @@ from hrm_studio.training.run_dir import default_runs_root
 APP_NAME = "HRM Studio"
 TAGLINE = "Train a Hierarchical Reasoning Model on a CPU and watch it learn."
 LICENCE = "MIT licence · © 2026 HRM Studio contributors"
-PAPER = "Wang et al. 2025, “Hierarchical Reasoning Model”, arXiv 2506.21734"
+PAPER = "After the Hierarchical Reasoning Model paper: Wang et al. 2025, arXiv 2506.21734"
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,8 @@ class AboutDialog(QDialog):
         icon.setPixmap(icon_pixmap(96))
         title = QLabel(f"<h2 style='margin:0'>{APP_NAME} {escape(info.version)}</h2>"
                        f"<p>{escape(TAGLINE)}</p>"
-                       f"<p style='color: palette(placeholder-text)'>{escape(PAPER)}<br>{escape(LICENCE)}</p>")
+                       f"<p style='color: palette(placeholder-text)'>{escape(PAPER)}</p>"
+                       f"<p style='color: palette(placeholder-text)'>{escape(LICENCE)}</p>")
         title.setObjectName("aboutTitle")
         title.setWordWrap(True)
         header = QHBoxLayout()
