@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from hrm_studio.gui.theme import plot_colours
+from hrm_studio.render.grid_style import GridStyle
 from hrm_studio.training.prediction_summary import ALL, PatternRow, confusion_matrix, pattern_table, token_histograms
 
 if TYPE_CHECKING:
@@ -210,7 +211,8 @@ class PredictionAggregates(QWidget):
     def _vocab_labels(ps: PredictionSet) -> list[str]:
         vocab = int(ps.task["vocab_size"])
         given = [str(x) for x in ps.task.get("vocab_labels") or []]
-        return [given[i] if i < len(given) else str(i) for i in range(vocab)]
+        style = GridStyle.for_task(ps.task)   # the same names the grids use ("·" for a blank label)
+        return [style.label(i) if i < len(given) else str(i) for i in range(vocab)]
 
     def _mask(self) -> np.ndarray | None:
         if not self.pattern or self.predictions is None:

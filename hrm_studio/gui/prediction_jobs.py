@@ -52,20 +52,18 @@ def evaluate_split(source: PredictionSource, split: str, on_progress: Callable[[
 
     None when `should_stop()` turned true: the person cancelled or started training.
     """
-    from hrm_studio.training.checkpoint_scoring import score_checkpoint
+    from hrm_studio.training.checkpoint_scoring import EvaluationCancelled, score_checkpoint
 
     if source.checkpoint is None:
         raise UserError("There is no model to evaluate yet: train a run or open a checkpoint first.")
     try:
         result = score_checkpoint(source.checkpoint, source.config, split, on_progress=on_progress,
                                   should_stop=should_stop)
-    except UserError:
-        if should_stop():
-            return None
-        raise
-    if result is None or should_stop():
+    except EvaluationCancelled:
         return None
-    ps = result[0] if isinstance(result, tuple) else result
+    if should_stop():
+        return None
+    ps = result[0]
     note = ""
     if source.run_dir is not None and source.run_dir.is_dir():
         try:

@@ -54,9 +54,10 @@ class GridStyle:
         return "#ff00ff"
 
     def label(self, token: int) -> str:
-        """Short text for `token`: its vocabulary label, or the id itself."""
+        """Short text for `token`: its vocabulary label ("·" for a blank one, e.g. a maze's open
+        cell), or the id itself."""
         if 0 <= token < len(self.labels):
-            return self.labels[token]
+            return self.labels[token] if self.labels[token].strip() else "·"
         return str(token)
 
     def text_colour(self, token: int) -> str:

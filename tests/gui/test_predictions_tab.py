@@ -15,6 +15,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 
 from hrm_studio.cli import main as cli_main
+from hrm_studio.gui.prediction_jobs import PredictionSource, evaluate_split
 from hrm_studio.gui.predictions_tab import first_changed_segment
 from hrm_studio.training.metrics import summarise_predictions
 from hrm_studio.training.prediction_set import PredictionSet, predictions_path
@@ -27,7 +28,7 @@ STEPS = 4
 @pytest.fixture
 def trained(make_window: Any, tiny: Any, qtbot: Any) -> Any:
     """A window after a 3-epoch run with 4 ACT segments, its test split fully evaluated."""
-    window = make_window(tiny(epochs=3, halt_max_steps=STEPS, test_size=16))
+    window = make_window(tiny(epochs=3, halt_max_steps=STEPS, test_size=16, viewer_sample=8))
     last = train(qtbot, window)
     assert type(last).__name__ == "Finished"
     tab = window.predictions
@@ -216,3 +217,23 @@ def test_an_unknown_export_suffix_is_a_message_not_a_crash(trained: Any, qtbot: 
         trained.prediction_jobs.export("png", tmp_path / "puzzle.bmp")
     assert "png" in failed.args[0].lower()
     assert not (tmp_path / "puzzle.bmp").exists()
+
+
+def test_the_training_split_shows_the_live_sample_then_evaluates_in_full(trained: Any, qtbot: Any) -> None:
+    tab = trained.predictions
+    tab.set_split("train")
+    sample = tab.current_set()
+    assert sample.split == "train" and not sample.complete and len(sample) == 8
+    assert "fixed sample" in tab.source_label.text()
+    assert tab.evaluate_button.isEnabled()
+    tab.evaluate_button.click()
+    qtbot.waitUntil(lambda: tab.current_set().complete and not trained.prediction_jobs.busy,
+                    timeout=RUN_TIMEOUT_MS)
+    full = tab.current_set()
+    assert len(full) == 48 and tab.proxy.rowCount() == 48 and not tab.progress.isVisible()
+    assert PredictionSet.load(predictions_path(trained._run_dir, "train")).complete
+
+
+def test_a_cancelled_evaluation_returns_nothing(trained: Any) -> None:
+    source = PredictionSource(trained._run_dir / "checkpoints" / "final.pt", trained._run_config, None)
+    assert evaluate_split(source, "test", lambda *_: None, lambda: True) is None

@@ -65,7 +65,10 @@ def test_tabs_and_the_predictions_empty_state(make_window):
     window = make_window()
     window.show_tab("predictions")
     assert window.tabs.currentWidget() is window.predictions
-    assert "grid viewer" in window.predictions.text.text()
+    tab = window.predictions
+    assert tab.empty_label.isVisible() and not tab.body.isVisible()
+    assert "No predictions yet" in tab.empty_label.text()
+    assert not tab.evaluate_button.isEnabled()
     window.show_tab("runs")
     assert window.tabs.currentWidget() is window.runs_tab
 
