@@ -88,6 +88,18 @@ class DataConfig:
                             group="Task & data", min=0.0, max=0.99)
     blanks: int = _f(0, "Empty Sudoku cells to fill (0 = the task's default).", group="Task & data",
                      min=0, max=80, unit="cells")
+    curriculum: str = _f("off", "Train on easier puzzles first: stepped plateaus, a linear ramp, or a step "
+                         "up each time held-out exact match passes curriculum_threshold.", group="Curriculum",
+                         choices=("off", "stepped", "linear", "threshold"))
+    curriculum_start: int = _f(0, "Easiest difficulty: grid side, or Sudoku blanks (0 = about half the "
+                               "task's setting).", group="Curriculum", min=0, max=80)
+    curriculum_epochs: int = _f(10, "Epochs to climb from curriculum_start to the task's own difficulty "
+                                "(stepped, linear).", group="Curriculum", min=1, max=100_000, unit="epochs")
+    curriculum_steps: int = _f(3, "Difficulty levels below the target (stepped, threshold).",
+                               group="Curriculum", min=1, max=100)
+    curriculum_threshold: float = _f(0.9, "Held-out exact match at the current difficulty that moves the "
+                                     "threshold curriculum up a level.", group="Curriculum", min=0.0, max=1.0,
+                                     min_exclusive=True)
 
 
 @dataclass
@@ -243,6 +255,11 @@ class RunConfig:
                 parse_pattern_mix(d.pattern_mix)
             except ConfigError as exc:
                 found["pattern_mix"] = str(exc)
+        if "curriculum" not in found and "task" not in found:
+            from hrm_studio.training.curriculum import curriculum_problems  # late: Qt- and torch-free
+
+            for name, reason in curriculum_problems(self).items():
+                found.setdefault(name, reason)
         if t.early_stopping_metric and not t.early_stopping_metric.replace("_", "").replace("/", "").isalnum():
             found["early_stopping_metric"] = "The early stopping metric must be a history key such as " \
                                              "val_exact_match_accuracy."

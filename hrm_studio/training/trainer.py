@@ -37,6 +37,7 @@ from hrm_studio.data import PuzzleSet, TaskData
 from hrm_studio.errors import CheckpointError, ConfigError, UserError
 from hrm_studio.model import count_parameters
 from hrm_studio.training import checkpoint as ckpt
+from hrm_studio.training import curriculum as cur
 from hrm_studio.training import owner
 from hrm_studio.training.data_source import check_memory, load_data, shape_of
 from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Event, EventCallback,
@@ -241,6 +242,10 @@ class Trainer:
         data = self._data
         info = data.info
         self._train_set, self._test_set = data.train, data.test
+        self._curriculum = cur.plan_for(cfg)
+        self._level: tuple[int, PuzzleSet, PuzzleSet | None] | None = None  # difficulty, train, held-out
+        if self._curriculum is not None and self._resume_payload is None:
+            self._load_level(self._curriculum.start)  # one that cannot be made is refused before anything is written
 
         vocab = ids = None
         init = self._init_weights
@@ -282,6 +287,7 @@ class Trainer:
             if self._stop.is_set():
                 reason = "stopped"
                 break
+            difficulty = self._curriculum_level(epoch)
             torch.manual_seed(epoch_seed(t.seed, epoch))
             acc, train_seconds = self._train_epoch(epoch, wall_start)
             if acc is None:
@@ -311,6 +317,15 @@ class Trainer:
                 row.update(held_out)
                 row["eval_seconds"] = time.perf_counter() - eval_started
                 self._emit(Evaluated(epoch=epoch, split="test", metrics=held_out))
+                if self._level is not None and self._level[2] is not None:
+                    level_pred = evaluate(head, self._level[2], batch_size=max(t.batch_size, 64),
+                                          should_stop=self._stop.is_set)
+                    if level_pred is None:
+                        reason = "stopped"
+                        break
+                    row[cur.EXACT_KEY] = float(level_pred.exact[:, -1].mean())
+            if difficulty is not None:
+                row[cur.DIFFICULTY_KEY] = difficulty
             row["wall_seconds"] = time.perf_counter() - wall_start
             state.epoch = epoch
             state.history.append(row)
@@ -457,7 +472,8 @@ class Trainer:
         test = self._viewer_latest.get("test")
         if test is not None and test.epoch == epoch:
             self._emit(PredictionsReady(epoch=epoch, split="test", predictions=test))
-        t, train = self.config.train, self._train_set
+        assert self._data is not None
+        t, train = self.config.train, self._data.train  # the run's own puzzles, also under a curriculum
         size = min(t.viewer_sample, len(train))
         if self._viewer_train is None or self._viewer_train[0] != size:  # viewer_sample may change live
             indices = viewer_sample_indices(train.patterns, size, t.seed)
@@ -491,6 +507,36 @@ class Trainer:
                            f"The run and its checkpoints are safe; opening the run evaluates the model again.")
                 self._emit(Notice(kind="predictions_not_saved", message=message, epoch=self.state.epoch,
                                   run_dir=str(self.run_dir.path)))
+
+    # ----- curriculum --------------------------------------------------------------------------
+    def _curriculum_level(self, epoch: int) -> int | None:
+        """Point the epoch's training puzzles at the curriculum's difficulty (None: no curriculum).
+
+        Puzzles are made again only when the difficulty changes; at the target they are the
+        run's own, so the end of a curriculum run trains on exactly a plain run's puzzles.
+        """
+        plan = self._curriculum
+        if plan is None:
+            return None
+        difficulty = cur.difficulty_at(plan, epoch, self.state.history)
+        if self._level is None or self._level[0] != difficulty:
+            self._load_level(difficulty)
+        assert self._level is not None
+        if self._train_set is not self._level[1]:
+            self._train_set = self._level[1]
+            self._train_tensors = _with_empty_row(self._train_set)
+        return difficulty
+
+    def _load_level(self, difficulty: int) -> None:
+        """Make the puzzles of one curriculum level (with a held-out split there for "threshold")."""
+        plan = self._curriculum
+        assert plan is not None and self._data is not None
+        if difficulty == plan.target:
+            self._level = (difficulty, self._data.train, None)
+            return
+        threshold = plan.mode == "threshold"
+        level = cur.make_level(self.config, plan, difficulty, with_test=threshold)
+        self._level = (difficulty, level.train, level.test if threshold else None)
 
     # ----- one epoch -------------------------------------------------------------------------
     def _train_epoch(self, epoch: int, wall_start: float) -> tuple[EpochAccumulator | None, float]:
