@@ -77,6 +77,11 @@ def _state(status: dict[str, Any]) -> str:
     return "interrupted"  # no status.json (killed within its first instant) or a damaged one
 
 
+def run_state(path: str | Path) -> str:
+    """Just the state of one run folder (running / finished / … / interrupted): one small read."""
+    return _state(RunDir(Path(path)).read_status())
+
+
 def read_run(path: str | Path) -> RunInfo | None:
     """Summarise one run folder; None when `path` is not one (no config.json)."""
     run = RunDir(Path(path))

@@ -1,0 +1,154 @@
+"""What comparing runs needs from disk, without Qt: each run's settings and history, the
+settings side by side, and a few headline results with the best one marked.
+
+Settings are read through RunConfig, so a run written by an older version (a field it did
+not have) shows the default it ran with, and every run has the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from hrm_studio.config import RunConfig, all_fields
+from hrm_studio.errors import ConfigError, UserError
+from hrm_studio.training.run_dir import RunDir
+
+
+@dataclass(frozen=True)
+class ComparedRun:
+    name: str
+    path: Path
+    settings: dict[str, Any]              # field name → value, every RunConfig field
+    history: list[dict[str, Any]]
+    patterns: list[str] = field(default_factory=list)
+
+
+def load_run(path: str | Path) -> ComparedRun:
+    """One run folder's settings and history (small files only)."""
+    run = RunDir(Path(path))
+    try:
+        raw = run.read_config()
+        config = RunConfig.from_dict(raw)
+    except (OSError, ValueError, ConfigError) as exc:
+        raise UserError(f"The settings of {run.path.name} cannot be read ({exc}); it was left out of the "
+                        f"comparison.") from None
+    try:
+        history = run.read_history()
+    except (OSError, ValueError):
+        history = []
+    patterns: list[str] = []
+    try:
+        task = json.loads(run.task_path.read_text(encoding="utf-8"))
+        patterns = [str(p) for p in task.get("pattern_names") or []] if isinstance(task, dict) else []
+    except (OSError, ValueError):
+        pass
+    settings = {f.name: config.get(f.name) for _, f in all_fields()}
+    return ComparedRun(run.path.name, run.path, settings, history, patterns)
+
+
+def load_runs(paths: Iterable[str | Path]) -> list[ComparedRun]:
+    return [load_run(p) for p in paths]
+
+
+# ----- settings side by side ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class SettingRow:
+    section: str
+    name: str
+    values: list[Any]
+
+    @property
+    def differs(self) -> bool:
+        return any(v != self.values[0] for v in self.values[1:])
+
+
+def setting_rows(runs: Sequence[ComparedRun]) -> list[SettingRow]:
+    """One row per RunConfig field, in the settings form's order."""
+    return [SettingRow(section, f.name, [r.settings.get(f.name) for r in runs]) for section, f in all_fields()]
+
+
+def differing_fields(runs: Sequence[ComparedRun]) -> list[str]:
+    return [row.name for row in setting_rows(runs) if row.differs]
+
+
+# ----- headline results ------------------------------------------------------------------------------
+def _values(history: list[dict[str, Any]], key: str) -> list[float]:
+    out = []
+    for row in history:
+        value = row.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            out.append(float(value))
+    return out
+
+
+def _last(values: list[float]) -> float | None:
+    return values[-1] if values else None
+
+
+def _epochs_to_best(history: list[dict[str, Any]]) -> float | None:
+    best, epoch = None, None
+    for row in history:
+        value = row.get("val_exact_match_accuracy")
+        if isinstance(value, (int, float)) and (best is None or value > best):
+            best, epoch = value, row.get("epoch")
+    return float(epoch) if isinstance(epoch, (int, float)) else None
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    label: str
+    unit: str                              # "%" (a fraction shown as %), "s", "" (a plain number)
+    better: str | None                     # "max" / "min" / None (not a score: nothing is marked)
+    value: Callable[[list[dict[str, Any]]], float | None]
+
+
+RESULTS: tuple[ResultSpec, ...] = (
+    ResultSpec("Best held-out exact", "%", "max", lambda h: max(_values(h, "val_exact_match_accuracy"), default=None)),
+    ResultSpec("Final held-out exact", "%", "max", lambda h: _last(_values(h, "val_exact_match_accuracy"))),
+    ResultSpec("Best held-out token accuracy", "%", "max",
+               lambda h: max(_values(h, "val_token_accuracy"), default=None)),
+    ResultSpec("Lowest held-out loss", "", "min", lambda h: min(_values(h, "val_loss"), default=None)),
+    ResultSpec("Final training loss", "", "min", lambda h: _last(_values(h, "loss"))),
+    ResultSpec("Epoch of best held-out exact", "", None, _epochs_to_best),
+    ResultSpec("Epochs", "", None, lambda h: float(len(h)) if h else None),
+    ResultSpec("Wall time", "s", None, lambda h: _last(_values(h, "wall_seconds"))),
+)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    spec: ResultSpec
+    values: list[float | None]
+    best: frozenset[int]                  # columns holding the best value (ties: all of them)
+
+    def text(self, column: int) -> str:
+        value = self.values[column]
+        if value is None:
+            return "–"
+        if self.spec.unit == "%":
+            return f"{100 * value:.1f} %"
+        if self.spec.unit == "s":
+            return f"{value:.1f} s"
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"
+
+
+def result_rows(runs: Sequence[ComparedRun]) -> list[ResultRow]:
+    rows = []
+    for spec in RESULTS:
+        values = [spec.value(r.history) for r in runs]
+        known = [v for v in values if v is not None]
+        best: frozenset[int] = frozenset()
+        if spec.better and len(known) > 1 and len(set(known)) > 1:
+            target = max(known) if spec.better == "max" else min(known)
+            best = frozenset(i for i, v in enumerate(values) if v == target)
+        rows.append(ResultRow(spec, values, best))
+    return rows
+
+
+def long_history(runs: Sequence[ComparedRun]) -> list[dict[str, Any]]:
+    """Every run's history in one table, a `run` column first: what the CSV export writes."""
+    return [{"run": r.name, **row} for r in runs for row in r.history]
