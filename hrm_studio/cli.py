@@ -5,6 +5,7 @@
     hrm-studio eval CHECKPOINT …    score a checkpoint on a task or dataset folder
     hrm-studio export CHECKPOINT …  write weights as .pt, .safetensors or an official folder
     hrm-studio dataset build …      write a generated task in the official dataset layout
+    hrm-studio report RUN_DIR       training_metrics.png, prediction_vs_groundtruth.png, report.html
 
 A mistake in the command line or in a file is reported as one sentence and exit code 2.
 """
@@ -98,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     build.add_argument("--out", required=True, metavar="DIR")
 
+    rep = sub.add_parser("report", help="write the run's pictures and report.html (no display needed)")
+    rep.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'hrm-studio train' or the window")
+    rep.add_argument("--out", metavar="DIR", help="where to write the report (default: RUN_DIR/report)")
+
     sub.add_parser("presets", help="list presets, tasks and every setting")
     return parser
 
@@ -106,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "gui"
     handlers = {"gui": _cmd_gui, "train": _cmd_train, "eval": _cmd_eval, "export": _cmd_export,
-                "dataset": _cmd_dataset, "presets": _cmd_presets}
+                "dataset": _cmd_dataset, "presets": _cmd_presets, "report": _cmd_report}
     try:
         return handlers[command](args)
     except UserError as exc:
@@ -376,4 +381,21 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
         raise UserError(f"Could not write the dataset to {args.out}: {exc.strerror or exc}.") from None
     print(f"wrote {args.out}: {len(data.train)} training and {len(data.test)} test examples of "
           f"'{args.task}' (seq_len {data.info.seq_len}, vocab {data.info.vocab_size})")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------
+# report
+# ----------------------------------------------------------------------------------------
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from hrm_studio.report import write_report
+
+    report = write_report(args.run_dir, args.out)
+    for path in (report.metrics_png, report.contact_png, report.html):
+        if path is not None:
+            print(f"wrote {path}")
+    for note in report.notes:
+        if not note.startswith("Predictions:"):
+            print(f"note: {note}", file=sys.stderr)
     return 0

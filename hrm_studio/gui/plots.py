@@ -61,7 +61,11 @@ PANELS: tuple[PanelSpec, ...] = (
               (CurveSpec("learning_rate", "learning rate", "train"),)),
     PanelSpec("mean_act_steps", "Mean ACT steps", False, False, True, _pair("mean_act_steps")),
     PanelSpec("q_halt_accuracy", "Q-halt accuracy", True, False, True, _pair("q_halt_accuracy")),
+    PanelSpec("curriculum", "Curriculum difficulty", False, False, False,
+              (CurveSpec("curriculum_difficulty", "difficulty (grid side or blanks)", "train"),)),
 )
+# Panels drawn only while the history has their key (a curriculum run), so plain runs keep six plots.
+OPTIONAL_PANELS = {"curriculum"}
 
 
 def pattern_curves(patterns: Iterable[str]) -> list[CurveSpec]:
@@ -130,6 +134,7 @@ class MetricsDashboard(QWidget):
         controls.addWidget(QLabel("X axis"))
         controls.addWidget(self.x_box)
         controls.addStretch(1)
+        self.controls = controls          # a subclass (the run comparison) adds its own options here
         self.readout.setWordWrap(True)
 
         self.view = pg.GraphicsLayoutWidget()
@@ -142,8 +147,12 @@ class MetricsDashboard(QWidget):
         self._cursors: dict[str, pg.InfiniteLine] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._specs: dict[str, tuple[PanelSpec, CurveSpec]] = {}
+        self._shown_optional: set[str] = set()
         for index, panel in enumerate(PANELS):
-            plot = self.view.addPlot(row=1 + index // 2, col=index % 2, title=panel.title)
+            if panel.name in OPTIONAL_PANELS:
+                plot = pg.PlotItem(title=panel.title)  # joins the layout when a row carries its key
+            else:
+                plot = self.view.addPlot(row=1 + index // 2, col=index % 2, title=panel.title)
             plot.showGrid(x=True, y=True)
             plot.setMenuEnabled(False)
             plot.disableAutoRange()
@@ -165,7 +174,7 @@ class MetricsDashboard(QWidget):
             plot.addItem(cursor, ignoreBounds=True)
             self._plots[panel.name] = plot
             self._cursors[panel.name] = cursor
-            for spec in panel.curves:
+            for spec in self._panel_curves(panel):
                 self._add_curve(panel, spec)
         self.view.scene().sigMouseMoved.connect(self._mouse_moved)
 
@@ -181,12 +190,18 @@ class MetricsDashboard(QWidget):
     def _panel(self, name: str) -> PanelSpec:
         return next(p for p in PANELS if p.name == name)
 
-    def _add_curve(self, panel: PanelSpec, spec: CurveSpec) -> None:
+    def _panel_curves(self, panel: PanelSpec) -> Iterable[CurveSpec]:
+        """The curves a panel starts with (the run comparison starts with none)."""
+        return panel.curves
+
+    def _add_curve(self, panel: PanelSpec, spec: CurveSpec, key: str | None = None) -> None:
+        """`key` names the curve when several draw the same history key (one per compared run)."""
+        key = key or spec.key
         curve = pg.PlotDataItem(connect="finite", antialias=True, symbolSize=5)
         self._plots[panel.name].addItem(curve)
-        self._curves[spec.key] = curve
-        self._specs[spec.key] = (panel, spec)
-        self._style_curve(spec.key)
+        self._curves[key] = curve
+        self._specs[key] = (panel, spec)
+        self._style_curve(key)
 
     def _remove_curve(self, key: str) -> None:
         panel, _ = self._specs.pop(key)
@@ -281,10 +296,10 @@ class MetricsDashboard(QWidget):
 
     def series(self, key: str) -> tuple[list[float], list[float]]:
         """x and y as drawn for `key`, after smoothing, % and log handling."""
-        panel, _ = self._specs[key]
+        panel, spec = self._specs[key]
         xs, ys = [], []
-        for row in self._rows:
-            x, y = self._x(row), _number(row.get(key))
+        for row in self._rows_for(key):
+            x, y = self._x(row), _number(row.get(spec.key))
             if x is not None and y is not None:
                 xs.append(x)
                 ys.append(y)
@@ -296,8 +311,29 @@ class MetricsDashboard(QWidget):
             ys = [y if y > 0 else math.nan for y in ys]
         return xs, ys
 
+    def _rows_for(self, key: str) -> list[dict[str, Any]]:
+        """The history curve `key` is drawn from (one run here; its own run when comparing)."""
+        return self._rows
+
+    def _show_optional_panels(self) -> None:
+        """Put an optional panel in the layout while the rows carry its key, and take it out after."""
+        for index, panel in enumerate(PANELS):
+            if panel.name not in OPTIONAL_PANELS:
+                continue
+            wanted = any(_number(row.get(spec.key)) is not None
+                         for curve_key, (p, spec) in self._specs.items() if p.name == panel.name
+                         for row in self._rows_for(curve_key))
+            plot = self._plots[panel.name]
+            if wanted and panel.name not in self._shown_optional:
+                self.view.addItem(plot, row=1 + index // 2, col=index % 2)
+                self._shown_optional.add(panel.name)
+            elif not wanted and panel.name in self._shown_optional:
+                self.view.ci.removeItem(plot)
+                self._shown_optional.discard(panel.name)
+
     def refresh(self) -> None:
         self._timer.stop()
+        self._show_optional_panels()
         drawn: dict[str, tuple[list[float], list[float]]] = {p.name: ([], []) for p in PANELS}
         for key, curve in self._curves.items():
             xs, ys = self.series(key)

@@ -1,0 +1,123 @@
+"""`hrm-studio report`: decodable pictures and a page that links them, from a tiny trained run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from hrm_studio.cli import main
+from hrm_studio.config import RunConfig
+from hrm_studio.report import CONTACT_PNG, METRICS_PNG, REPORT_HTML, sheet_indices
+from hrm_studio.training.trainer import Trainer
+from tests.conftest import TINY_SETTINGS
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A tiny two-epoch run folder with a curriculum (so the difficulty curve is drawn too)."""
+    config = RunConfig.from_dict(TINY_SETTINGS)
+    config.data.curriculum, config.data.curriculum_start, config.data.curriculum_epochs = "linear", 2, 1
+    run = tmp_path_factory.mktemp("runs") / "tiny <run> & co"
+    Trainer(config, run).fit()
+    return run
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_title = tag == "title"
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.links.append(value)
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+
+def _check_report(folder: Path) -> _Links:
+    for name in (METRICS_PNG, CONTACT_PNG):
+        with Image.open(folder / name) as image:
+            image.load()  # decodes the whole file
+            assert image.width > 100 and image.height > 100
+    parser = _Links()
+    text = (folder / REPORT_HTML).read_text(encoding="utf-8")
+    parser.feed(text)
+    assert sorted(parser.links) == sorted([METRICS_PNG, CONTACT_PNG])
+    for link in parser.links:
+        assert (folder / link).is_file(), link
+    return parser
+
+
+def test_report_writes_pictures_and_a_page_that_links_them(trained, capsys):
+    assert main(["report", str(trained)]) == 0
+    folder = trained / "report"
+    parser = _check_report(folder)
+    assert parser.title.startswith("tiny <run> & co")  # escaped in the file, read back as text
+    text = (folder / REPORT_HTML).read_text(encoding="utf-8")
+    assert "tiny &lt;run&gt; &amp; co" in text and "<run>" not in text
+    for words in ("copy-increment", "finished", "Per pattern", "increment", "curriculum_start", "linear"):
+        assert words in text, words
+    out = capsys.readouterr().out
+    assert f"wrote {folder / REPORT_HTML}" in out
+
+
+def test_the_metrics_picture_grows_a_panel_for_the_curriculum(trained, tmp_path):
+    assert main(["report", str(trained), "--out", str(tmp_path / "with")]) == 0
+    plain = tmp_path / "plain"
+    shutil.copytree(trained, plain)
+    for name in ("history.json", "metrics.jsonl"):
+        path = plain / name
+        rows = json.loads(path.read_text()) if name.endswith(".json") else \
+            [json.loads(line) for line in path.read_text().splitlines()]
+        for row in rows:
+            row.pop("curriculum_difficulty")
+        path.write_text(json.dumps(rows) if name.endswith(".json") else
+                        "".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["report", str(plain), "--out", str(tmp_path / "without")]) == 0
+    with Image.open(tmp_path / "with" / METRICS_PNG) as a, Image.open(tmp_path / "without" / METRICS_PNG) as b:
+        assert a.height > b.height and a.width == b.width
+
+
+def test_report_elsewhere_without_saved_predictions_scores_the_checkpoint(trained, tmp_path):
+    run = tmp_path / "copy"
+    shutil.copytree(trained, run)
+    shutil.rmtree(run / "predictions")
+    shutil.rmtree(run / "report", ignore_errors=True)
+    out = tmp_path / "somewhere" / "else"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    _check_report(out)
+    assert (run / "predictions" / "test.npz").is_file()  # kept for the next report and the viewer
+    assert "scored at epoch 2" in (out / REPORT_HTML).read_text(encoding="utf-8")
+
+
+def test_bad_folders_are_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert main(["report", str(tmp_path)]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "config.json").write_text("{}")
+    assert main(["report", str(empty)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+    assert "not a folder" in err[0] and "not an HRM Studio run folder" in err[1] and "no finished epoch" in err[2]
+
+
+def test_sheet_indices_let_every_pattern_show():
+    patterns = ["copy"] * 30 + ["increment"] * 5
+    picked = sheet_indices(patterns, 16)
+    assert len(picked) == 16 and sum(p >= 30 for p in picked) == 5
+    assert sheet_indices(["a", "b"], 16) == [0, 1]
