@@ -168,3 +168,22 @@ def test_resume_mid_curriculum_continues_the_schedule(tiny_config, tmp_path):
     assert [r[DIFFICULTY_KEY] for r in result.history] == [2, 2, 3, 3]
     assert comparable(result.history) == comparable(straight.history)
     assert np.isfinite(result.history[-1]["loss"])
+
+
+def test_sudoku_levels_change_blanks_and_keep_the_shape():
+    config = RunConfig.from_dict({"data": {"task": "sudoku-4x4", "train_size": 30, "test_size": 10,
+                                           "curriculum": "stepped", "curriculum_steps": 2, "curriculum_epochs": 2}})
+    plan = plan_for(config)
+    assert plan.ladder() == (4, 6, 8)
+    level = make_level(config, plan, 4, with_test=True)
+    assert level.train.inputs.shape == (30, 16) and len(level.test) == 10
+    assert ((level.train.inputs == 1).sum(axis=1) == 4).all()  # four blank cells (token 1) per puzzle
+
+
+def test_maze_levels_sit_on_the_targets_grid():
+    config = RunConfig.from_dict({"data": {"task": "maze", "train_size": 20, "test_size": 5, "grid_size": 7,
+                                           "curriculum": "linear"}})
+    plan = plan_for(config)
+    level = make_level(config, plan, 5, with_test=False)
+    grids = level.train.inputs.reshape(-1, 7, 7)
+    assert (grids[:, 5:, :] == 0).all() and (grids[:, :, 5:] == 0).all() and (grids[:, :5, :5] > 0).all()
