@@ -5,6 +5,7 @@
     hrm-studio eval CHECKPOINT …    score a checkpoint on a task or dataset folder
     hrm-studio export CHECKPOINT …  write weights as .pt, .safetensors or an official folder
     hrm-studio dataset build …      write a generated task in the official dataset layout
+    hrm-studio sweep …              train a grid or random draws of settings, one run at a time
     hrm-studio report RUN_DIR       training_metrics.png, prediction_vs_groundtruth.png, report.html
 
 A mistake in the command line or in a file is reported as one sentence and exit code 2.
@@ -73,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init-weights", metavar="CKPT", help="start a new run from these weights")
     train.add_argument("--quiet", action="store_true", help="print only the final summary")
 
+    sw = sub.add_parser("sweep", help="train many runs that differ in a few settings; sweep.json / sweep.csv",
+                        description="Train every combination of the values given with --grid (or N random "
+                                    "draws with --random), one run at a time, into DIR/<NN>-<values>/.")
+    _add_config_args(sw)
+    sw.add_argument("--grid", "--vary", dest="axes", nargs="+", action="extend", default=[],
+                    metavar="KEY=VALUES", help="a setting and its values, e.g. lr=1e-4,5e-4,1e-3; with "
+                    "--random also a range lr=1e-4..1e-2 or optimizer=* (every choice)")
+    sw.add_argument("--random", dest="draws", type=int, metavar="N", help="N random draws instead of the grid")
+    sw.add_argument("--seed", dest="draw_seed", type=int, default=0, metavar="S",
+                    help="seed of the random draws (each run keeps its own 'seed' setting)")
+    sw.add_argument("--out", metavar="DIR", help="the sweep folder (default: a new folder in the user data folder)")
+
     ev = sub.add_parser("eval", help="score a checkpoint")
     ev.add_argument("checkpoint")
     _add_config_args(ev)
@@ -111,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "gui"
     handlers = {"gui": _cmd_gui, "train": _cmd_train, "eval": _cmd_eval, "export": _cmd_export,
-                "dataset": _cmd_dataset, "presets": _cmd_presets, "report": _cmd_report}
+                "dataset": _cmd_dataset, "presets": _cmd_presets, "sweep": _cmd_sweep, "report": _cmd_report}
     try:
         return handlers[command](args)
     except UserError as exc:
@@ -261,6 +274,61 @@ def _cmd_train(args: argparse.Namespace) -> int:
     last = result.history[-1] if result.history else {}
     print(f"finished ({result.reason}) after {len(result.history)} epochs; held-out exact match "
           f"{_pct(last.get('val_exact_match_accuracy'))}; run folder {result.run_dir}", flush=True)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------
+# sweep
+# ----------------------------------------------------------------------------------------
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import time
+
+    from hrm_studio.presets import preset_sweep
+    from hrm_studio.training.events import Started
+    from hrm_studio.training.run_dir import default_runs_root
+    from hrm_studio.training.sweep import (FINISHED, RowChanged, RunEvent, Sweep, SweepSpec, describe,
+                                           format_duration, format_table)
+
+    config = resolve_config(args)
+    axes = args.axes or (preset_sweep(args.preset) if args.preset else [])
+    if not axes:
+        raise UserError("Say what to vary, e.g. --grid lr=1e-4,1e-3 hidden_size=64,128 (or --preset seed-grid).")
+    if args.draws is not None and args.draws < 1:
+        raise UserError("--random needs a number of runs of at least 1.")
+    spec = SweepSpec.parse(config, axes, draws=args.draws, seed=args.draw_seed)
+    out = Path(args.out) if args.out else \
+        default_runs_root() / f"sweep-{config.data.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, RunEvent) and isinstance(event.event, Started):
+            print(f"run {event.index}/{event.total}: {event.event.run_dir}", flush=True)
+        elif isinstance(event, RowChanged) and event.row.status not in ("pending", "running"):
+            r = event.row
+            exact = "–" if r.best_exact is None else f"{100 * r.best_exact:.1f}%"
+            detail = f": {r.error}" if r.error else ""
+            print(f"run {r.index}/{total} {r.status} ({describe(r.values)}): best held-out exact {exact}, "
+                  f"epochs {r.epochs_done}, {format_duration(r.wall_seconds)}{detail}", flush=True)
+
+    sweep = Sweep(spec, out, on_event)
+    total = len(sweep.rows)
+    print(f"sweep of {total} runs into {out}; about {format_duration(sweep.estimate_seconds)} "
+          f"(a rough estimate from the settings; runs that solve early take less)", flush=True)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        print("\nstopping the current run and skipping the rest (Ctrl-C again to abort)…", file=sys.stderr,
+              flush=True)
+        sweep.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        rows = sweep.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(format_table(rows, spec.names), flush=True)
+    done = sum(r.status == FINISHED for r in rows)
+    print(f"{done} of {total} runs finished; summary in {out / 'sweep.json'} and {out / 'sweep.csv'}", flush=True)
     return 0
 
 

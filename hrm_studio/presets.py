@@ -16,6 +16,12 @@ from hrm_studio.errors import ConfigError
 # The seed's data: ten 5×5 copy / increment puzzles on the 30×30 canvas, one identifier.
 _SEED_DATA = {"task": "copy-increment", "encoding": "canvas", "grid_size": 5, "train_size": 8,
               "test_size": 2, "shared_identifier": True}
+# …its model and its training settings.
+_SEED_MODEL = {"hidden_size": 64, "num_heads": 4, "expansion": 2.0, "H_layers": 1, "L_layers": 1,
+               "H_cycles": 2, "L_cycles": 2, "puzzle_emb_ndim": 32, "halt_max_steps": 6,
+               "halt_exploration_prob": 0.1, "loss_type": "stablemax_cross_entropy"}
+_SEED_TRAIN = {"batch_size": 2, "optimizer": "adam", "lr": 1e-3, "weight_decay": 0.0, "beta2": 0.999,
+               "epochs": 20, "seed": 42, "stop_at_exact": 0.0}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "copy-increment": {
@@ -32,11 +38,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "description": "The seed run reproduced: its data (8 + 2 puzzles on the 30×30 canvas, one shared "
                        "identifier) and model, with honest metrics.",
         "data": dict(_SEED_DATA),
-        "model": {"hidden_size": 64, "num_heads": 4, "expansion": 2.0, "H_layers": 1, "L_layers": 1,
-                  "H_cycles": 2, "L_cycles": 2, "puzzle_emb_ndim": 32, "halt_max_steps": 6,
-                  "halt_exploration_prob": 0.1, "loss_type": "stablemax_cross_entropy"},
-        "train": {"batch_size": 2, "optimizer": "adam", "lr": 1e-3, "weight_decay": 0.0,
-                  "beta2": 0.999, "epochs": 20, "seed": 42, "stop_at_exact": 0.0},
+        "model": dict(_SEED_MODEL),
+        "train": dict(_SEED_TRAIN),
     },
     "seed-improved": {
         "description": "The seed's second script: a larger model with AdamW, warm-up, cosine decay, "
@@ -50,6 +53,14 @@ PRESETS: dict[str, dict[str, Any]] = {
                   "grad_clip": 1.0, "early_stopping_patience": 10, "epochs": 50, "seed": 42,
                   "stop_at_exact": 0.0},
     },
+    "seed-grid": {
+        "description": "The seed's data and model for the sweep its plan ended with (lr × hidden_size × "
+                       "batch_size, 12 runs): 'hrm-studio sweep --preset seed-grid'. Runs stop once the "
+                       "held-out puzzles are solved.",
+        "data": dict(_SEED_DATA),
+        "model": dict(_SEED_MODEL),
+        "train": {**_SEED_TRAIN, "stop_at_exact": 1.0},
+    },
     "sudoku-4x4": {
         "description": "4×4 Sudoku with 8 blanks: needs a wider, deeper model than copy / increment.",
         "data": {"task": "sudoku-4x4", "train_size": 2000, "test_size": 200},
@@ -58,6 +69,19 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {"epochs": 60, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.1},
     },
 }
+
+
+# Sweeps a preset brings along: `hrm-studio sweep --preset NAME` (and the sweep dialog's
+# "Load" button) vary these settings when no others are given.
+PRESET_SWEEPS: dict[str, list[str]] = {
+    # The seed's unfinished plan: learning_rate ∈ {1e-4, 5e-4, 1e-3} × hidden ∈ {128, 256} × batch ∈ {4, 8}.
+    "seed-grid": ["lr=1e-4,5e-4,1e-3", "hidden_size=128,256", "batch_size=4,8"],
+}
+
+
+def preset_sweep(name: str) -> list[str]:
+    """The sweep axes a preset brings (`name=values` texts); [] for presets without one."""
+    return list(PRESET_SWEEPS.get(name, []))
 
 
 def preset_names() -> list[str]:
