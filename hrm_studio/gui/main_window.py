@@ -35,6 +35,7 @@ from hrm_studio.gui.prediction_jobs import PredictionJobs, PredictionSource
 from hrm_studio.gui.predictions_tab import PredictionsTab
 from hrm_studio.gui.resume_offer import ResumeOffer
 from hrm_studio.gui.run_controller import IDLE, PAUSED, STOPPING, RunController
+from hrm_studio.gui.run_follow import RunFollowing
 from hrm_studio.gui.runs_tab import RunsTab
 from hrm_studio.gui.settings_panel import SettingsPanel
 from hrm_studio.gui.start_choice import RESUME, SCRATCH, WEIGHTS, StartChoice
@@ -42,6 +43,8 @@ from hrm_studio.gui.status_bar import RunStatus
 from hrm_studio.gui.theme import is_dark, plot_colours
 from hrm_studio.gui.training_worker import StartRequest
 from hrm_studio.gui.user_state import UserState
+from hrm_studio.runs.discovery import run_state
+from hrm_studio.runs.follow import FollowUpdate
 from hrm_studio.training.events import CheckpointSaved, EpochEnd, Failed, Finished, PredictionsReady, Started
 from hrm_studio.training.run_dir import RunDir, default_runs_root, new_run_name
 
@@ -96,7 +99,8 @@ class MainWindow(QMainWindow):
         self.prediction_jobs.saved.connect(self._files_written)
         self.prediction_jobs.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.predictions.export_requested.connect(self._prompt_export_predictions)
-        self.runs_tab = RunsTab(self.runs_root)
+        self.runs_tab = RunsTab(self.runs_root, self.user_state)
+        self.following = RunFollowing(self)   # a run folder another process is still writing
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.dashboard, "Metrics")
@@ -155,6 +159,14 @@ class MainWindow(QMainWindow):
         self.settings.live_changed.connect(self._live_changed)
         self.start_choice.changed.connect(self._start_choice_changed)
         self.runs_tab.open_requested.connect(self.open_run_folder)
+        self.runs_tab.confirm = lambda title, text: self.confirm(title, text)
+        self.runs_tab.smoothing = lambda: self.dashboard.smoothing_slider.value() / 100
+        self.runs_tab.error.connect(self.show_error)
+        self.runs_tab.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.runs_tab.compare_view.saved.connect(self._files_written)
+        self.runs_tab.renamed.connect(self._run_renamed)
+        self.runs_tab.deleted.connect(self._run_deleted)
+        self.following.updated.connect(self._followed)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._theme_changed)
 
         self._restore()
@@ -252,6 +264,9 @@ class MainWindow(QMainWindow):
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             return f"Fix the settings marked in red first: {reason}{more}"
         opened = self._opened
+        if self.start_choice.mode() == RESUME and self.following.active:
+            return ("This run is still being trained by another process: wait until it finishes (the plots "
+                    "follow it), or choose a new run.")
         if self.start_choice.mode() == RESUME and opened is not None:
             epochs = self.settings.config().train.epochs
             if epochs < opened.epoch or (epochs == opened.epoch and not opened.interrupted):
@@ -291,6 +306,8 @@ class MainWindow(QMainWindow):
         name = self._run_name or "New run"
         state = self.controller.state
         suffix = {PAUSED: " (paused)", STOPPING: " (stopping)", IDLE: ""}.get(state, " (training)")
+        if state == IDLE and self.following.active:
+            suffix = " (training elsewhere)"
         self.setWindowTitle(f"{name}{suffix} — {APP_NAME}")
 
     def _update_locks(self) -> None:
@@ -330,6 +347,7 @@ class MainWindow(QMainWindow):
         config = self.settings.config()
         mode = self.start_choice.mode()
         opened = self._opened
+        self.following.stop()
         if mode == RESUME and opened is not None and opened.continue_from is not None:
             run_dir = opened.run_dir or unique_run_dir(self.runs_root, config.data.task)
             request = StartRequest(config, run_dir, resume_from=opened.continue_from)
@@ -370,6 +388,7 @@ class MainWindow(QMainWindow):
     def new_run(self) -> None:
         if self.controller.active:
             return
+        self.following.stop()
         self._opened = None
         self._run_name = self._run_dir = self._run_config = None
         self.start_choice.offer(None)
@@ -436,8 +455,10 @@ class MainWindow(QMainWindow):
         source = None
         if self._run_dir is not None and self._run_config is not None:
             final = self._run_dir / "checkpoints" / "final.pt"
-            source = PredictionSource(final if final.exists() else None, self._run_config, self._run_dir)
-        self.prediction_jobs.training_ended(source)
+            weights = final if final.exists() else RunDir(self._run_dir).resume_checkpoint()
+            source = PredictionSource(weights, self._run_config, self._run_dir)
+        # After a failure the banner says what happened; evaluating now would only bury it.
+        self.prediction_jobs.training_ended(source, evaluate=isinstance(last, Finished))
         for tmp in list(self._pending_exports):
             self._pending_exports.pop(tmp)
             shutil.rmtree(Path(tmp).parent, ignore_errors=True)
@@ -488,6 +509,7 @@ class MainWindow(QMainWindow):
 
     def _apply_opened(self, opened: OpenedRun, path: Path, kind: str,
                       then: Callable[[OpenedRun], Any] | None = None) -> None:
+        self.following.stop()
         self._opened = opened
         self._run_name = opened.name
         self._run_dir = opened.run_dir
@@ -503,11 +525,50 @@ class MainWindow(QMainWindow):
         self.show_tab("metrics")
         self.statusBar().showMessage(f"Opened {opened.name} ({opened.description}, {len(opened.history)} epochs "
                                      f"of history).", 8000)
+        checkpoint = opened.checkpoint
+        if opened.run_dir is not None and run_state(opened.run_dir) == "running":
+            # A headless run still writing this folder: follow its metrics.jsonl, and evaluate its
+            # latest whole epoch (last.pt, newer than a final.pt left by an earlier session).
+            self.following.start(opened.run_dir)
+            checkpoint = RunDir(opened.run_dir).checkpoint("last") if \
+                RunDir(opened.run_dir).checkpoint("last").exists() else checkpoint
+            self.statusBar().showMessage(f"Opened {opened.name}: it is still training in another process, so its "
+                                         f"curves grow as its epochs land.", 8000)
         self._refresh()
-        self.prediction_jobs.set_source(PredictionSource(opened.checkpoint, opened.config, opened.run_dir))
+        self.prediction_jobs.set_source(PredictionSource(checkpoint, opened.config, opened.run_dir))
         self.opened.emit(opened)
         if then is not None:
             then(opened)
+
+    # ----- a run another process writes, and runs renamed or deleted in the Runs tab ----------
+    def _followed(self, update: FollowUpdate) -> None:
+        patterns = self._opened.patterns if self._opened is not None else None
+        if update.reset:
+            self.dashboard.set_history(update.rows, patterns)
+        else:
+            for row in update.rows:
+                self.dashboard.add_row(row)
+        if self._run_config is not None:
+            train = self._run_config.train
+            self.run_status.show_history(self.dashboard.rows(), train.epochs, train.early_stopping_metric)
+        if not update.running and self._run_dir is not None:
+            # It ended: reopen it quietly (final checkpoint, resume choices), on the tab in view.
+            tab = self.tabs.currentIndex()
+            words = {"finished": "finished", "stopped": "was stopped", "failed": "failed",
+                     "interrupted": "ended without finishing (its process is gone)"}
+            self.statusBar().showMessage(f"{self._run_dir.name} {words.get(update.state, update.state)} after "
+                                         f"{len(self.dashboard.rows())} epochs.", 10000)
+            self.open_run_folder(self._run_dir, then=lambda _: self.tabs.setCurrentIndex(tab))
+        self._refresh()
+
+    def _run_renamed(self, old: Path, new: Path) -> None:
+        if self._run_dir is not None and self._run_dir.resolve() == old.resolve() and not self.controller.active:
+            tab = self.tabs.currentIndex()
+            self.open_run_folder(new, then=lambda _: self.tabs.setCurrentIndex(tab))
+
+    def _run_deleted(self, path: Path) -> None:
+        if self._run_dir is not None and self._run_dir.resolve() == path.resolve() and not self.controller.active:
+            self.new_run()
 
     def save_checkpoint(self, path: str | Path) -> None:
         """Mid-run: the trainer saves between two steps. Otherwise the open checkpoint is written."""
@@ -687,6 +748,8 @@ class MainWindow(QMainWindow):
                 return
             self.statusBar().showMessage("Stopping the run and writing its final checkpoint…")
             self.controller.shutdown()
+        self.following.stop()
+        self.runs_tab.shutdown()
         self.jobs.shutdown()
         self.prediction_jobs.shutdown()
         self.remember()

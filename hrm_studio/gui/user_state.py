@@ -112,3 +112,27 @@ class UserState:
             if isinstance(items, dict) else {}
         kept[str(Path(run).resolve())] = int(epoch)
         self._data["dismissed_runs"] = dict(list(kept.items())[-MAX_DISMISSED:])
+
+    # ----- extra folders the run library lists (Runs tab → Add folder…) ---------------------
+    def library_folders(self) -> list[str]:
+        """Folders added to the run library, oldest first; ones that have gone are dropped."""
+        items = self._data.get("library_folders")
+        kept = [p for p in items if isinstance(p, str) and Path(p).is_dir()] if isinstance(items, list) else []
+        self._data["library_folders"] = kept
+        return list(kept)
+
+    def add_library_folder(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        if path not in self.library_folders():
+            self._data["library_folders"].append(path)
+
+    def remove_library_folder(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        self._data["library_folders"] = [p for p in self.library_folders() if p != path]
+
+    def rename_library_folder(self, old: str | Path, new: str | Path) -> None:
+        """A listed run folder was renamed: list it under its new name."""
+        old_text = str(Path(old).resolve())
+        items = self._data.get("library_folders")
+        if isinstance(items, list) and old_text in items:
+            items[items.index(old_text)] = str(Path(new).resolve())

@@ -108,10 +108,10 @@ def test_runs_tab_lists_runs_and_opens_one(qtbot, make_window, tmp_path):
     window = make_window()
     window.runs_tab.refresh()
     assert window.runs_tab.paths() == [run.resolve()]
-    item = window.runs_tab.tree.topLevelItem(0)
-    assert item.text(3) == "1/5" and item.text(4) == "50.0 %"
+    proxy = window.runs_tab.proxy
+    assert proxy.index(0, 3).data() == "1/5" and proxy.index(0, 4).data() == "50.0 %"
     with qtbot.waitSignal(window.runs_tab.open_requested) as requested:
-        window.runs_tab.tree.setCurrentItem(item)
+        window.runs_tab.select([run])
         window.runs_tab.open_button.click()
     assert Path(requested.args[0]) == run.resolve()
 
