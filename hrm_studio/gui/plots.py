@@ -227,7 +227,10 @@ class MetricsDashboard(QWidget):
         return self._curves[key]
 
     def curve_keys(self) -> list[str]:
-        return list(self._curves)
+        """Curves on show: an optional panel's curves only while that panel is drawn."""
+        return [key for key in self._curves
+                if key not in self._specs or self._specs[key][0].name not in OPTIONAL_PANELS
+                or self._specs[key][0].name in self._shown_optional]
 
     def plot(self, name: str) -> pg.PlotItem:
         return self._plots[name]

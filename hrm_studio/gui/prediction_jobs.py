@@ -122,14 +122,15 @@ class PredictionJobs(QObject):
         self.tab.clear()
         self.tab.set_evaluation_available(False)
 
-    def training_ended(self, source: PredictionSource | None) -> None:
+    def training_ended(self, source: PredictionSource | None, evaluate: bool = True) -> None:
         """Keep the live predictions; evaluate the chosen split in full if it was only a sample."""
         self.training = False
         self.source = source
-        self.tab.set_evaluation_available(source is not None and source.checkpoint is not None)
+        can = source is not None and source.checkpoint is not None
+        self.tab.set_evaluation_available(can)
         current = self.tab.current_set()
-        if source is not None and (current is None or not current.complete):
-            self.evaluate(self.tab.split)
+        if evaluate and can and (current is None or not current.complete):
+            self.evaluate(self.tab.split, announce=False)
 
     def _saved_loaded(self, found: dict[str, PredictionSet]) -> None:
         for ps in found.values():
@@ -142,11 +143,13 @@ class PredictionJobs(QObject):
         current = self.tab.current_set()
         if self.training or self.source is None or self.source.checkpoint is None or current is not None:
             return
-        self.evaluate(self.tab.split)
+        self.evaluate(self.tab.split, announce=False)
 
     # ----- evaluation -----------------------------------------------------------------------------
-    def evaluate(self, split: str) -> None:
-        if self.source is None or self.training:
+    def evaluate(self, split: str, announce: bool = True) -> None:
+        """Every puzzle of `split` through the model, in the background; `announce` in the status bar
+        (automatic evaluations only show the tab's progress bar, so they never hide a run's message)."""
+        if self.source is None or self.training or self.source.checkpoint is None:
             self.failed.emit("There is no model to evaluate: the run is still training or nothing is open.")
             return
         if self._evaluating is not None:
@@ -156,7 +159,8 @@ class PredictionJobs(QObject):
         source = self.source
         self._evaluating = split
         self.tab.show_progress(0, 1)
-        self.message.emit(f"Evaluating every {'held-out' if split == 'test' else 'training'} puzzle…")
+        if announce:
+            self.message.emit(f"Evaluating every {'held-out' if split == 'test' else 'training'} puzzle…")
         self.jobs.submit(lambda: evaluate_split(source, split, lambda d, n: self.progress.emit(d, n),
                                                 cancel.is_set),
                          self._evaluated, self._evaluation_failed)
@@ -173,7 +177,6 @@ class PredictionJobs(QObject):
         ps, note = result
         if self.source is not None and not self._cancel.is_set():
             self.tab.set_predictions(ps)
-            self.message.emit(f"Evaluated {len(ps)} puzzles.")
         if note:
             self.failed.emit(note)
 
