@@ -40,6 +40,8 @@ from hrm_studio.gui.runs_tab import RunsTab
 from hrm_studio.gui.settings_panel import SettingsPanel
 from hrm_studio.gui.start_choice import RESUME, SCRATCH, WEIGHTS, StartChoice
 from hrm_studio.gui.status_bar import RunStatus
+from hrm_studio.gui.sweep_results import SweepResultsPanel
+from hrm_studio.gui.sweep_worker import SweepController
 from hrm_studio.gui.theme import is_dark, plot_colours
 from hrm_studio.gui.training_worker import StartRequest
 from hrm_studio.gui.user_state import UserState
@@ -130,6 +132,16 @@ class MainWindow(QMainWindow):
                                        | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
 
+        # ----- sweep dock: the live results table of the sweep queue ------------------------------
+        self.sweeps = SweepController(self)
+        self.sweep_panel = SweepResultsPanel()
+        self.sweep_dialog: Any = None
+        self.sweep_dock = QDockWidget("Sweep", self)
+        self.sweep_dock.setObjectName("sweepDock")
+        self.sweep_dock.setWidget(self.sweep_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.sweep_dock)
+        self.sweep_dock.hide()
+
         self._build_menus_and_toolbar()
         self.run_status = RunStatus(self.statusBar())
         self._apply_style()
@@ -140,6 +152,7 @@ class MainWindow(QMainWindow):
         a.start.triggered.connect(self.start)
         a.pause.triggered.connect(self.toggle_pause)
         a.stop.triggered.connect(self.stop)
+        a.new_sweep.triggered.connect(self.new_sweep)
         a.open_checkpoint.triggered.connect(self._prompt_open_checkpoint)
         a.open_run_folder.triggered.connect(self._prompt_open_run_folder)
         a.save_checkpoint.triggered.connect(self._prompt_save_checkpoint)
@@ -167,6 +180,11 @@ class MainWindow(QMainWindow):
         self.runs_tab.renamed.connect(self._run_renamed)
         self.runs_tab.deleted.connect(self._run_deleted)
         self.following.updated.connect(self._followed)
+        self.sweeps.event.connect(self.sweep_panel.on_event)
+        self.sweeps.active_changed.connect(lambda _: self._sweep_state_changed())
+        self.sweeps.ended.connect(self._sweep_ended)
+        self.sweep_panel.cancel_requested.connect(self.cancel_sweep)
+        self.sweep_panel.open_run.connect(self.open_run_folder)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._theme_changed)
 
         self._restore()
@@ -194,8 +212,11 @@ class MainWindow(QMainWindow):
         run_menu = self.menuBar().addMenu("&Run")
         for action in (a.start, a.pause, a.stop):
             run_menu.addAction(action)
+        run_menu.addSeparator()
+        run_menu.addAction(a.new_sweep)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.settings_dock.toggleViewAction())
+        view_menu.addAction(self.sweep_dock.toggleViewAction())
         view_menu.addSeparator()
         for index, name in enumerate(TABS):
             action = QAction(f"{name.capitalize()} tab", self)
@@ -256,6 +277,8 @@ class MainWindow(QMainWindow):
         """Why Start cannot run now, in one sentence; None when it can."""
         if self.controller.active:
             return "A run is already training."
+        if self.sweeps.active:
+            return "A sweep is running: cancel it in the Sweep panel, or wait until its runs are done."
         if self.jobs.busy:
             return "Wait until the file being opened or exported is done."
         problems = self.settings.problems()
@@ -287,6 +310,9 @@ class MainWindow(QMainWindow):
                                                   else self.style().StandardPixmap.SP_MediaPause))
         a.stop.setEnabled(active and state != STOPPING)
         a.new_run.setEnabled(not active)
+        a.new_sweep.setEnabled(not active and not self.sweeps.active)
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.set_blocker(self.sweep_blocker())
         a.open_checkpoint.setEnabled(not active and not self.jobs.busy)
         a.open_run_folder.setEnabled(not active and not self.jobs.busy)
         self.resume_offer.set_available(not active and not self.jobs.busy,
@@ -369,6 +395,60 @@ class MainWindow(QMainWindow):
         self.controller.start(request)
         self.statusBar().showMessage("Starting: loading PyTorch and generating the puzzles…", 5000)
         return True
+
+    # ----- sweeps ----------------------------------------------------------------------------
+    def sweep_blocker(self) -> str | None:
+        """Why a sweep cannot start now, in one sentence; None when it can."""
+        if self.controller.active:
+            return "A run is training: stop it before starting a sweep."
+        if self.sweeps.active:
+            return "A sweep is already running: cancel it first, or wait until it is done."
+        return None
+
+    def new_sweep(self) -> Any:
+        """Show the New sweep dialog (non-modal), starting from the current settings; returns it."""
+        from hrm_studio.gui.sweep_dialog import SweepDialog
+
+        if self.sweep_dialog is None:
+            dialog = SweepDialog(self.settings.config(), self.runs_root, self)
+            dialog.start_requested.connect(self.start_sweep)
+            dialog.finished.connect(lambda _: setattr(self, "sweep_dialog", None))
+            dialog.finished.connect(dialog.deleteLater)
+            self.sweep_dialog = dialog
+        self.sweep_dialog.set_blocker(self.sweep_blocker())
+        self.sweep_dialog.show()
+        self.sweep_dialog.raise_()
+        return self.sweep_dialog
+
+    def start_sweep(self, spec: Any, sweep_dir: Path) -> bool:
+        """Queue the sweep's runs on the sweep thread; results fill the Sweep panel."""
+        blocker = self.sweep_blocker()
+        if blocker:
+            self.show_error(blocker)
+            return False
+        self.banner.clear()
+        self.sweeps.start(spec, Path(sweep_dir))
+        self.sweep_dock.show()
+        self.sweep_dock.raise_()
+        self.statusBar().showMessage(f"Sweep of {spec.count()} runs started in {sweep_dir}.", 8000)
+        return True
+
+    def cancel_sweep(self) -> None:
+        if self.sweeps.active:
+            self.sweeps.stop()
+            self.statusBar().showMessage("Cancelling the sweep: the run in progress stops after its current step "
+                                         "and keeps what it has; finished runs stay.", 8000)
+
+    def _sweep_state_changed(self) -> None:
+        self.sweep_panel.set_running(self.sweeps.active, stopping=self.sweeps.stopping)
+        self._refresh()
+
+    def _sweep_ended(self, last: Any) -> None:
+        if isinstance(last, str):
+            self.sweep_panel.show_failure(last)
+            self.show_error(last.splitlines()[0])
+        self.runs_tab.refresh()
+        self._refresh()
 
     def toggle_pause(self) -> None:
         if self.controller.state == PAUSED:
@@ -748,6 +828,13 @@ class MainWindow(QMainWindow):
                 return
             self.statusBar().showMessage("Stopping the run and writing its final checkpoint…")
             self.controller.shutdown()
+        if self.sweeps.active:
+            if not self.confirm("Stop the sweep?", "A sweep is still running. Stop it and close HRM Studio? The "
+                                "finished runs stay, the run in progress keeps what it has, and sweep.json "
+                                "lists the rest as skipped."):
+                event.ignore()
+                return
+            self.sweeps.shutdown()
         self.following.stop()
         self.runs_tab.shutdown()
         self.jobs.shutdown()
