@@ -58,6 +58,24 @@ def new_run_name(task: str) -> str:
     return f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def claim_new_run_dir(root: Path, task: str) -> Path:
+    """Create `<root>/<task>-<time>` (with -2, -3 … when taken) and return it.
+
+    Why create it here: two runs started in the same second (two CLI processes, a sweep)
+    would otherwise pick the same name; `mkdir` without exist_ok is the atomic claim.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    base = root / new_run_name(task)
+    path, n = base, 2
+    while True:
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            path = base.with_name(f"{base.name}-{n}")
+            n += 1
+
+
 @dataclass(frozen=True)
 class RunDir:
     path: Path

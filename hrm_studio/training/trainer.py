@@ -46,7 +46,7 @@ from hrm_studio.training.metrics import EpochAccumulator, summarise_predictions
 from hrm_studio.training.model_factory import build_head, hrm_config
 from hrm_studio.training.predict import Predictions, evaluate
 from hrm_studio.training.prediction_set import PredictionSet, build_prediction_set, predictions_path
-from hrm_studio.training.run_dir import (RunDir, RunFolderError, default_runs_root, new_run_name,
+from hrm_studio.training.run_dir import (RunDir, RunFolderError, claim_new_run_dir, default_runs_root,
                                          resolve_resume, write_failure)
 from hrm_studio.training.schedule import build_optimizer, lr_factor
 
@@ -357,7 +357,8 @@ class Trainer:
         """Create (or reopen) the run folder; refuse one another live process is writing."""
         path = self._run_dir_arg
         if path is None:
-            path = default_runs_root() / new_run_name(self.config.data.task)
+            path = claim_new_run_dir(default_runs_root(), self.config.data.task)
+            self._run_dir_arg = path   # a second fit() of this Trainer continues in the same folder
         run = RunDir(path)
         status = run.read_status()
         if (status.get("state") == "running" and not owner.is_this_process(status)
