@@ -26,6 +26,8 @@ __all__ = [
     "CastedEmbedding",
     "RotaryEmbedding",
     "apply_rotary",
+    "rope_pair_order",
+    "rotate_pairs",
     "Attention",
     "SwiGLU",
 ]
@@ -166,10 +168,42 @@ def apply_rotary(
     return rotate(q), rotate(k)
 
 
+def rope_pair_order(num_heads: int, head_dim: int) -> torch.Tensor:
+    """Row order for ``qkv_proj.weight`` that puts each RoPE pair ``(i, i + head_dim/2)`` of every
+    query and key head next to each other (value rows keep their place).
+
+    Projecting with the reordered weight gives q and k with their rotation pairs adjacent, so
+    RoPE becomes one complex multiplication (:func:`rotate_pairs`) instead of eight strided
+    elementwise ops. q and k are reordered the same way, so every dot product q·k — and with
+    it the attention output — is unchanged; the stored weight keeps the official order.
+    """
+    half = head_dim // 2
+    within = torch.stack((torch.arange(half), torch.arange(half) + half), dim=-1).flatten()
+    qk_rows = (torch.arange(2 * num_heads)[:, None] * head_dim + within[None, :]).flatten()
+    return torch.cat((qk_rows, torch.arange(2 * num_heads * head_dim, 3 * num_heads * head_dim)))
+
+
+def rotate_pairs(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """RoPE on ``x [batch, seq, heads, head_dim]`` whose pairs are adjacent (see
+    :func:`rope_pair_order`); ``cos``/``sin`` are the ``[seq, head_dim]`` tables.
+
+    The same rotation as :func:`apply_rotary`, as ``(a + ib) · e^{iθ}`` in complex64: one
+    vectorised kernel, forward and backward. Computed in float32 and cast back, like
+    :func:`apply_rotary`.
+    """
+    half = cos.shape[-1] // 2
+    table = torch.complex(cos[:, :half], sin[:, :half]).unsqueeze(-2)
+    x32 = x if x.dtype == torch.float32 else x.to(torch.float32)
+    out = torch.view_as_real(torch.view_as_complex(x32.unflatten(-1, (half, 2))) * table).flatten(-2)
+    return out if out.dtype == x.dtype else out.to(x.dtype)
+
+
 class Attention(nn.Module):
     """Non-causal multi-head self-attention with a fused QKV projection and no biases.
 
     Every token attends to every other (puzzles are not sequences read left to right).
+    With RoPE, q and k are projected in pair order (:func:`rope_pair_order`) and rotated by
+    one complex multiply; that was 4–6 % of a seed-improved training step (measured).
     """
 
     def __init__(self, hidden_size: int, head_dim: int, num_heads: int) -> None:
@@ -178,16 +212,23 @@ class Attention(nn.Module):
         self.num_heads = num_heads
         self.qkv_proj = CastedLinear(hidden_size, 3 * num_heads * head_dim, bias=False)
         self.o_proj = CastedLinear(num_heads * head_dim, hidden_size, bias=False)
+        self.register_buffer("pair_order", rope_pair_order(num_heads, head_dim), persistent=False)
 
     def forward(self, x: torch.Tensor, cos_sin: Optional[CosSin] = None) -> torch.Tensor:
         batch, seq, _ = x.shape
-        qkv = self.qkv_proj(x).view(batch, seq, 3 * self.num_heads, self.head_dim)
-        q, k, v = qkv.split(self.num_heads, dim=2)
-        if cos_sin is not None:
-            q, k = apply_rotary(q, k, *cos_sin)
-        # SDPA wants [batch, heads, seq, head_dim].
+        heads, dim = self.num_heads, self.head_dim
+        if cos_sin is None:
+            qkv = self.qkv_proj(x).view(batch, seq, 3 * heads, dim)
+            q, k, v = qkv.split(heads, dim=2)
+        else:
+            weight = self.qkv_proj.weight[self.pair_order]
+            qkv = F.linear(x, weight if weight.dtype == x.dtype else weight.to(x.dtype))
+            qk = rotate_pairs(qkv[..., : 2 * heads * dim].unflatten(-1, (2 * heads, dim)), *cos_sin)
+            q, k = qk.split(heads, dim=2)
+            v = qkv[..., 2 * heads * dim:].unflatten(-1, (heads, dim))
+        # SDPA wants [batch, heads, seq, head_dim] (strided views are as fast as copies here).
         out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
-        out = out.transpose(1, 2).reshape(batch, seq, self.num_heads * self.head_dim)
+        out = out.transpose(1, 2).reshape(batch, seq, heads * dim)
         return self.o_proj(out)
 
 

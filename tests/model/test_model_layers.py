@@ -15,6 +15,8 @@ from hrm_studio.model.layers import (
     SwiGLU,
     apply_rotary,
     rms_norm,
+    rope_pair_order,
+    rotate_pairs,
     swiglu_intermediate_size,
     trunc_normal_init_,
 )
@@ -123,6 +125,22 @@ def test_rope_matches_direct_rotation_formula() -> None:
 
     torch.testing.assert_close(q_rot.double(), direct(q), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(k_rot.double(), direct(k), rtol=1e-5, atol=1e-5)
+
+
+def test_rotation_in_pair_order_equals_rotate_half_rope() -> None:
+    """The fast path (q/k rows reordered into pairs, one complex multiply) is the same RoPE."""
+    torch.manual_seed(0)
+    batch, seq, heads, dim = 2, 7, 3, 8
+    cos, sin = RotaryEmbedding(dim, seq, 10000.0)()
+    qkv = torch.randn(batch, seq, 3 * heads, dim)
+    order = rope_pair_order(heads, dim)
+    assert sorted(order.tolist()) == list(range(3 * heads * dim))
+    assert order[2 * heads * dim:].tolist() == list(range(2 * heads * dim, 3 * heads * dim))  # v untouched
+    paired = qkv.flatten(-2)[..., order].view(batch, seq, 3 * heads, dim)
+    q_rot, k_rot = apply_rotary(qkv[:, :, :heads], qkv[:, :, heads:2 * heads], cos, sin)
+    rotated = rotate_pairs(paired[:, :, :2 * heads], cos, sin)
+    inverse = torch.argsort(order[:2 * heads * dim])
+    torch.testing.assert_close(rotated.flatten(-2)[..., inverse], torch.cat((q_rot, k_rot), 2).flatten(-2))
 
 
 def test_rope_tables_are_cached_sliced_and_not_persistent() -> None:
