@@ -153,6 +153,7 @@ class CompareView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._sized = False
         self.dashboard = CompareDashboard(plot_colours())
         self.title = QLabel("Comparing runs")
         font = self.title.font()
@@ -183,6 +184,8 @@ class CompareView(QWidget):
             table.setAlternatingRowColors(True)
             table.verticalHeader().setDefaultSectionSize(22)
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideMiddle)
+            table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
             table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.results.setToolTip("The best value of each score is in bold.")
         self.differences_only = QCheckBox("Differences only")
@@ -201,9 +204,10 @@ class CompareView(QWidget):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 0, 0, 0)
         side_layout.addWidget(results_label)
-        side_layout.addWidget(self.results, 2)
+        side_layout.addWidget(self.results)
+        side_layout.addSpacing(6)
         side_layout.addLayout(settings_header)
-        side_layout.addWidget(self.settings, 3)
+        side_layout.addWidget(self.settings, 1)
 
         # Small minimums: the window must still shrink as far as it could before the comparison existed.
         self.dashboard.setMinimumSize(300, 220)
@@ -227,6 +231,11 @@ class CompareView(QWidget):
         if smoothing is not None:
             self.dashboard.set_smoothing(smoothing)
         self.dashboard.set_runs(runs)
+        width = self.splitter.width()
+        if not self._sized and width > 400:
+            # Room for the tables' run columns the first time; the person may drag it after.
+            self.splitter.setSizes([int(width * 0.6), width - int(width * 0.6)])
+            self._sized = True
         self._fill_results()
         self._fill_settings()
 
@@ -259,6 +268,9 @@ class CompareView(QWidget):
                     item.setFont(bold)
                     item.setToolTip("Best of the compared runs.")
                 table.setItem(r, c, item)
+        # Exactly as tall as its rows, so the settings below get the rest of the height.
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
+                             + 2 * table.frameWidth())
 
     def _fill_settings(self) -> None:
         rows = setting_rows(self.runs)

@@ -404,6 +404,7 @@ class RunsTab(QWidget):
     def _show_compare(self, runs: list[ComparedRun]) -> None:
         self.compare_view.set_runs(runs, self.smoothing())
         self.pages.setCurrentWidget(self.compare_view)
+        self.message.emit(f"Comparing {', '.join(r.name for r in runs)}. Esc goes back to the list.")
         self.compare_shown.emit()
 
     @property
