@@ -293,9 +293,10 @@ class RunsTab(QWidget):
         selection = self.table.selectionModel()
         selection.clearSelection()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        wanted = {p.resolve() for p in paths}
         for row in range(self.proxy.rowCount()):
             path = self.proxy.path(row)
-            if path.resolve() in {p.resolve() for p in paths}:
+            if path.resolve() in wanted:
                 index = self.proxy.index(row, 0)
                 selection.select(index, flags)
                 if current is not None and path.resolve() == Path(current).resolve():
