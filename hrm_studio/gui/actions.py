@@ -20,6 +20,7 @@ class StudioActions:
     start: QAction
     pause: QAction
     stop: QAction
+    new_sweep: QAction
     open_checkpoint: QAction
     open_run_folder: QAction
     save_checkpoint: QAction
@@ -55,6 +56,8 @@ def create_actions(parent: QWidget) -> StudioActions:
         stop=_action(parent, "S&top", "Shift+F5",
                      "Stop after the current step; the run keeps its final checkpoint and history.",
                      SP.SP_MediaStop),
+        new_sweep=_action(parent, "New s&weep…", "Ctrl+Shift+W",
+                          "Train many runs that differ in a few settings, one after another, and compare them."),
         open_checkpoint=_action(parent, "&Open checkpoint…", "Ctrl+O",
                                 "Open a .pt, .safetensors or official HRM checkpoint.", SP.SP_DialogOpenButton),
         open_run_folder=_action(parent, "Open &run folder…", "Ctrl+Shift+O",

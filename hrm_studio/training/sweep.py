@@ -38,6 +38,7 @@ from hrm_studio.errors import ConfigError, UserError
 from hrm_studio.training.atomic import atomic_write_text
 
 MAX_RUNS = 1000
+REDRAWS = 100  # random mode: draws tried for one run before its settings are called invalid
 GRID, RANDOM = "grid", "random"
 # Row states. pending/running only while the sweep goes on; sweep.json ends with the others.
 PENDING, RUNNING, FINISHED, STOPPED, FAILED, SKIPPED = (
@@ -219,27 +220,47 @@ class SweepSpec:
 
     def points(self) -> list[dict[str, Any]]:
         """The varied values of every run, in order (grid: the last setting changes fastest)."""
-        self.check_axes()
-        if self.mode == GRID:
-            return [dict(zip(self.names, combo)) for combo in itertools.product(*(a.values for a in self.axes))]
-        rng = random.Random(self.seed)
-        return [{a.name: a.draw(rng) for a in self.axes} for _ in range(self.draws)]
+        return [values for values, _ in self.configs()]
 
     def configs(self) -> list[tuple[dict[str, Any], RunConfig]]:
-        """(varied values, validated RunConfig) per run; ConfigError naming the first bad run."""
-        out = []
+        """(varied values, validated RunConfig) per run; ConfigError naming the first bad run.
+
+        A random draw that makes an invalid run (hidden_size=62 with num_heads=4) is drawn
+        again, up to REDRAWS times, so ranges over such settings stay usable; a grid point
+        is never changed, so a bad one is an error.
+        """
+        self.check_axes()
         total = self.count()
-        for index, values in enumerate(self.points(), 1):
-            config = self.base.copy()
-            for name, value in values.items():
-                config.set(name, value)
-            problems = config.problems()
-            if problems:
-                detail = "; ".join(f"{k}: {v}" for k, v in problems.items())
-                raise ConfigError(f"Run {index} of {total} ({describe(values)}) is not valid — {detail}")
-            _check_fits(config, index, total, values)
-            out.append((values, config))
+        out = []
+        if self.mode == GRID:
+            for index, combo in enumerate(itertools.product(*(a.values for a in self.axes)), 1):
+                values = dict(zip(self.names, combo))
+                out.append((values, self._run_config(values, index, total, strict=True)))
+            return out
+        rng = random.Random(self.seed)
+        for index in range(1, total + 1):
+            for attempt in range(REDRAWS):
+                values = {a.name: a.draw(rng) for a in self.axes}
+                config = self._run_config(values, index, total, strict=attempt == REDRAWS - 1)
+                if config is not None:
+                    out.append((values, config))
+                    break
         return out
+
+    def _run_config(self, values: dict[str, Any], index: int, total: int, *, strict: bool) -> Any:
+        """The base with `values` set, checked; None (or ConfigError when `strict`) if invalid."""
+        config = self.base.copy()
+        for name, value in values.items():
+            config.set(name, value)
+        problems = config.problems()
+        if problems:
+            if not strict:
+                return None
+            detail = "; ".join(f"{k}: {v}" for k, v in problems.items())
+            tries = "" if self.mode == GRID else f" (and so were {REDRAWS - 1} other draws)"
+            raise ConfigError(f"Run {index} of {total} ({describe(values)}) is not valid{tries} — {detail}")
+        _check_fits(config, index, total, values)
+        return config
 
     def estimate_seconds(self) -> float | None:
         """Estimated training time of the whole sweep (see `estimate_seconds`); None if unknown."""
@@ -358,6 +379,7 @@ class SweepRow:
     epochs_done: int = 0
     wall_seconds: float | None = None  # the whole run as the sweep timed it (setup and saves too)
     estimate_seconds: float | None = None
+    solve_at: float = 1.0             # the held-out exact that counts as solved (see solve_goal)
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -429,8 +451,8 @@ class Sweep:
         self._on_event = on_event
         self.runs = spec.configs()  # every run validated before anything is written
         total = len(self.runs)
-        self.rows = [SweepRow(i, values, run_folder_name(i, total, values), estimate_seconds=estimate_seconds(c))
-                     for i, (values, c) in enumerate(self.runs, 1)]
+        self.rows = [SweepRow(i, values, run_folder_name(i, total, values), estimate_seconds=estimate_seconds(c),
+                              solve_at=solve_goal(c)) for i, (values, c) in enumerate(self.runs, 1)]
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._trainer: Any = None
@@ -510,7 +532,7 @@ class Sweep:
                 self._trainer = None
         row.wall_seconds = time.perf_counter() - started
         history = trainer.state.history if trainer is not None else []
-        row.best_exact, row.epochs_to_solve, row.epochs_done = summarise_history(history, solve_goal(config))
+        row.best_exact, row.epochs_to_solve, row.epochs_done = summarise_history(history, row.solve_at)
 
     # ----- summary files ---------------------------------------------------------------------
     def _write(self, state: str) -> None:

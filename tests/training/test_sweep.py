@@ -89,6 +89,14 @@ def test_random_draws_repeat_with_the_seed_and_stay_inside_their_ranges():
     assert {p["batch_size"] for p in first} == {4, 8, 16}
 
 
+def test_a_draw_that_makes_an_invalid_run_is_drawn_again():
+    points = SweepSpec.parse(tiny(num_heads=4), ["hidden_size=32..256"], draws=50, seed=2).points()
+    assert all(p["hidden_size"] % 8 == 0 for p in points)  # 4 heads of an even width
+    assert len({p["hidden_size"] for p in points}) > 10
+    with pytest.raises(ConfigError, match=r"Run 1 of 2 \(num_heads=3\) is not valid \(and so were 99 other draws\)"):
+        SweepSpec.parse(tiny(hidden_size=32), ["num_heads=3,5"], draws=2).configs()
+
+
 def test_a_narrow_float_range_is_drawn_uniformly():
     points = SweepSpec.parse(tiny(), ["beta1=0.8..0.9"], draws=300, seed=1).points()
     mean = sum(p["beta1"] for p in points) / len(points)
