@@ -282,28 +282,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    import time
-
     from hrm_studio.presets import preset_sweep
     from hrm_studio.training.events import Started
     from hrm_studio.training.run_dir import default_runs_root
-    from hrm_studio.training.sweep import (FINISHED, RowChanged, RunEvent, Sweep, SweepSpec, describe,
-                                           format_duration, format_table)
+    from hrm_studio.training.sweep import (FINISHED, PENDING, RUNNING, RowChanged, RunEvent, Sweep, SweepSpec,
+                                           default_sweep_name, describe, format_duration, format_table)
 
     config = resolve_config(args)
     axes = args.axes or (preset_sweep(args.preset) if args.preset else [])
     if not axes:
         raise UserError("Say what to vary, e.g. --grid lr=1e-4,1e-3 hidden_size=64,128 (or --preset seed-grid).")
-    if args.draws is not None and args.draws < 1:
-        raise UserError("--random needs a number of runs of at least 1.")
     spec = SweepSpec.parse(config, axes, draws=args.draws, seed=args.draw_seed)
-    out = Path(args.out) if args.out else \
-        default_runs_root() / f"sweep-{config.data.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = Path(args.out) if args.out else default_runs_root() / default_sweep_name(config.data.task)
 
     def on_event(event: Any) -> None:
         if isinstance(event, RunEvent) and isinstance(event.event, Started):
             print(f"run {event.index}/{event.total}: {event.event.run_dir}", flush=True)
-        elif isinstance(event, RowChanged) and event.row.status not in ("pending", "running"):
+        elif isinstance(event, RowChanged) and event.row.status not in (PENDING, RUNNING):
             r = event.row
             exact = "–" if r.best_exact is None else f"{100 * r.best_exact:.1f}%"
             detail = f": {r.error}" if r.error else ""

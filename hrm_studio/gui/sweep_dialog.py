@@ -11,7 +11,6 @@ until there is nothing to fix.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -22,13 +21,9 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
 from hrm_studio.config import RunConfig, all_fields
 from hrm_studio.errors import ConfigError
 from hrm_studio.presets import PRESET_SWEEPS, preset_config, preset_sweep
-from hrm_studio.training.sweep import MAX_RUNS, SweepSpec, estimate_seconds, format_duration, format_value
+from hrm_studio.training.sweep import MAX_RUNS, SweepSpec, default_sweep_name, format_duration, format_value
 
 FIELD_META = {f.name: f.metadata for _, f in all_fields()}
-
-
-def default_sweep_name(task: str) -> str:
-    return f"sweep-{task}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def example_values(name: str, base: RunConfig) -> str:
@@ -249,11 +244,10 @@ class SweepDialog(QDialog):
         self._spec = self._estimate = None
         try:
             spec = self.spec()
-            times = [estimate_seconds(config) for _, config in spec.configs()]  # every run checked, as the sweep will
+            estimate = spec.estimate_seconds()  # builds and checks every run, as the sweep will
         except ConfigError as exc:
             return str(exc)
-        self._spec = spec
-        self._estimate = None if None in times else sum(t for t in times if t is not None)
+        self._spec, self._estimate = spec, estimate
         name = self.name.text().strip()
         if not name or "/" in name or "\\" in name or name in (".", ".."):
             return "Give the sweep a folder name (no slashes)."

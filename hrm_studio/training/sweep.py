@@ -263,7 +263,8 @@ class SweepSpec:
         return config
 
     def estimate_seconds(self) -> float | None:
-        """Estimated training time of the whole sweep (see `estimate_seconds`); None if unknown."""
+        """Estimated training time of the whole sweep (see `estimate_seconds`); None if unknown.
+        Builds and checks every run first, so it raises the same ConfigError as `configs()`."""
         return _total([estimate_seconds(config) for _, config in self.configs()])
 
     def to_dict(self) -> dict[str, Any]:
@@ -281,6 +282,11 @@ def _check_fits(config: RunConfig, index: int, total: int, values: dict[str, Any
         check_memory(config, generated_shape(config))
     except ConfigError as exc:
         raise ConfigError(f"Run {index} of {total} ({describe(values)}): {exc}") from None
+
+
+def default_sweep_name(what: str) -> str:
+    """`sweep-<task or preset>-<time>`: the sweep folder's name when none is given."""
+    return f"sweep-{what}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def describe(values: dict[str, Any]) -> str:
