@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -21,12 +22,18 @@ RESULTS = Path(__file__).parent / "results" / "latest.json"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("names", nargs="*", help=f"subset to run: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print results/latest.json as the README's Markdown table and exit (runs nothing)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(RESULTS.read_text())))
+        return 0
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     figures = []
     started = time.perf_counter()
+    load_start = os.getloadavg() if hasattr(os, "getloadavg") else None
     for name, run in BENCHMARKS.items():
         if args.names and name not in args.names:
             continue
@@ -36,19 +43,50 @@ def main(argv: list[str] | None = None) -> int:
             print(_line(figure), flush=True)
     print("\n" + _table(figures))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": _machine(), "seconds": time.perf_counter() - started,
-                                   "figures": figures}, indent=2) + "\n")
+    machine = _machine()
+    machine["load_average_at_start"] = load_start
+    seconds = time.perf_counter() - started
+    if args.names and RESULTS.is_file():  # a subset: refresh its figures, keep the others
+        previous = json.loads(RESULTS.read_text())
+        fresh = {f["name"] for f in figures}
+        figures = [f for f in previous.get("figures", []) if f["name"] not in fresh] + figures
+        seconds = previous.get("seconds", seconds)
+    RESULTS.write_text(json.dumps({"machine": machine, "seconds": seconds, "figures": figures}, indent=2) + "\n")
     print(f"\nwrote {RESULTS}")
     return 0
 
 
 def _machine() -> dict:
-    import os
-
     import torch
 
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "python": sys.version.split()[0], "torch": torch.__version__}
+            "cpu_model": _cpu_model(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
+            "torch": torch.__version__, "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None}
+
+
+def _cpu_model() -> str:
+    """`lscpu`'s model name (Linux); the figures only mean something next to it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def markdown(results: dict) -> str:
+    """The README's Performance table (figure | value | target) and the machine line above it."""
+    m = results["machine"]
+    lines = [f"Measured on {m.get('cpu_model', m['processor'])}, {m['cpus']} cores, Python {m['python']}, "
+             f"torch {m['torch']}; `make bench` took {results['seconds'] / 60:.1f} min.", "",
+             "| figure | value | target |", "|---|---|---|"]
+    for f in results["figures"]:
+        value = "not reached" if f["value"] is None else f"{_fmt(f['value'])} {f['unit']}"
+        mark = "" if f["met"] is None else (" ✓" if f["met"] else " ✗")
+        lines.append(f"| {f['name']} | {value} | {f['target'] or '–'}{mark} |")
+    return "\n".join(lines)
 
 
 def _fmt(value: float | None) -> str:

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 Figure = dict
 
@@ -65,8 +65,45 @@ def shared_identifier() -> Iterator[Figure]:
     yield figure("copy-increment shared identifier: whole command", wall, "s", "", None, cfg)
 
 
-def _steps_per_second(preset: str, steps: int = 12) -> tuple[float, float, float]:
-    """Training samples/s (rows × segments per second) and peak RSS for a preset's model."""
+def flops_per_step(hrm_cfg: Any) -> float:
+    """Analytic FLOPs of one training step (issue 6's count; embeddings, heads and loss left out).
+
+    Per block per token ``2·(4d² + 3·d·inter) + 4·S·d`` (projections, SwiGLU, attention scores
+    and mix, S = seq_len + puzzle_emb_len); blocks per step: the forward and the Q-target
+    forward, ``H·(L·L_layers + H_layers)`` each, plus the backward of the last L and H step
+    counted as twice their forward.
+    """
+    from hrm_studio.model.layers import swiglu_intermediate_size
+
+    c = hrm_cfg
+    d = c.hidden_size
+    inter = swiglu_intermediate_size(d, c.expansion)
+    seq = c.seq_len + -(-c.puzzle_emb_ndim // d)
+    per_token = 2 * (4 * d * d + 3 * d * inter) + 4 * seq * d
+    forwards = 2 if c.halt_max_steps > 1 else 1
+    blocks = forwards * (c.H_cycles * c.L_cycles * c.L_layers + c.H_cycles * c.H_layers) + 2 * (c.L_layers + c.H_layers)
+    return float(blocks * per_token * seq * c.batch_size)
+
+
+def matmul_peak(threads: int = 2, n: int = 2048, reps: int = 8) -> float:
+    """This machine's fp32 matmul rate (FLOP/s): the best of `reps` square torch.mm calls."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(reps))
+    return 2 * n ** 3 / best
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _preset_step(preset: str, dtype: str) -> tuple[Callable[[], None], int, Any]:
+    """One training step of a preset's model and optimiser (a fixed batch, the ACT carry kept)."""
     import numpy as np
     import torch
 
@@ -75,11 +112,12 @@ def _steps_per_second(preset: str, steps: int = 12) -> tuple[float, float, float
     from hrm_studio.training.model_factory import build_head, hrm_config
     from hrm_studio.training.schedule import build_optimizer
 
-    torch.set_num_threads(2)
     config = preset_config(preset)
+    config.set("forward_dtype", dtype)
     data = load_data(config)
     torch.manual_seed(0)
-    head = build_head(config, hrm_config(config, data.info))
+    hrm_cfg = hrm_config(config, data.info)
+    head = build_head(config, hrm_cfg)
     opt = build_optimizer(head.model, config.train)
     b = config.train.batch_size
     idx = np.arange(b) % len(data.train)
@@ -87,41 +125,177 @@ def _steps_per_second(preset: str, steps: int = 12) -> tuple[float, float, float
              "labels": torch.from_numpy(data.train.labels[idx].astype(np.int64)),
              "puzzle_identifiers": torch.from_numpy(data.train.puzzle_identifiers[idx].astype(np.int32))}
     head.train()
-    carry = head.initial_carry(batch)
-    times = []
-    for i in range(steps + 2):
-        t0 = time.perf_counter()
-        result = head(carry, batch)
+    state = {"carry": head.initial_carry(batch)}
+
+    def step() -> None:
+        result = head(state["carry"], batch)
         (result.loss / b).backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
-        carry = result.carry
-        if i >= 2:
-            times.append(time.perf_counter() - t0)
-    step = float(np.median(times))
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return b / step, step * 1000, rss_mb
+        state["carry"] = result.carry
+
+    return step, b, hrm_cfg
+
+
+def _speed_child(preset: str, dtypes: str, steps: int = 12, threads: int = 2) -> None:
+    """Median step time per dtype (steps of the dtypes alternated, so a busy machine hurts each
+    alike), peak RSS after the first dtype's warm-up, FLOPs per step and the matmul peak; prints JSON."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads)
+    peak_before = matmul_peak(threads)
+    runs: dict[str, Any] = {}
+    rss = 0.0
+    for dtype in dtypes.split(","):
+        step, b, hrm_cfg = _preset_step(preset, dtype)
+        for _ in range(2):
+            step()
+        if not runs:
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        runs[dtype] = (step, [])
+    for _ in range(steps):
+        for step, times in runs.values():
+            times.append(_timed(step))
+    peak = max(peak_before, matmul_peak(threads))
+    print(json.dumps({"batch": b, "rss_mb": rss, "flops": flops_per_step(hrm_cfg), "peak": peak,
+                      "step_s": {d: float(np.median(t)) for d, (_, t) in runs.items()}}))
+
+
+def _child(code: str, timeout: float) -> dict:
+    """Run `code` in a fresh Python (clean threads, clean RSS); its last stdout line is JSON."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip()[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def seed_presets() -> Iterator[Figure]:
-    for preset, target in (("seed", 20.0), ("seed-improved", 3.0)):
-        code = (f"from benchmarks.core import _steps_per_second; import json; "
-                f"print(json.dumps(_steps_per_second('{preset}')))")
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr)
-        sps, ms, rss = json.loads(done.stdout.strip().splitlines()[-1])
-        cfg = f"preset {preset}, 30×30 canvas, float32, 2 threads, median of 12 steps"
-        yield figure(f"{preset}: training samples/s", sps, "samples/s", f"≥ {target:g} (issue 6)",
-                     sps >= target, cfg)
-        yield figure(f"{preset}: ms per ACT step", ms, "ms", "", None, cfg)
-        yield figure(f"{preset}: peak RSS", rss, "MiB", "", None, cfg)
+    """The seed's two models on the 30×30 canvas: speed, memory and the share of the fp32 matmul peak."""
+    for preset, target, dtypes in (("seed", 20.0, "float32"), ("seed-improved", 3.0, "float32,bfloat16")):
+        r = _child(f"from benchmarks.core import _speed_child; _speed_child({preset!r}, {dtypes!r})", 900)
+        b, steps = r["batch"], r["step_s"]
+        step = steps["float32"]
+        sps = b / step
+        cfg = f"preset {preset}, 30×30 canvas, batch {b}, float32, 2 threads, median of 12 steps"
+        yield figure(f"{preset}: training samples/s", sps, "samples/s", f"≥ {target:g} (issue 6)", sps >= target, cfg)
+        yield figure(f"{preset}: ms per ACT step", step * 1000, "ms", "", None, cfg)
+        yield figure(f"{preset}: peak RSS", r["rss_mb"], "MiB", "", None, cfg)
+        ratio = r["flops"] / step / r["peak"]
+        flop_cfg = (f"{cfg}; {r['flops'] / 1e9:.1f} GFLOP per step (issue 6's count) ÷ fp32 torch.mm peak "
+                    f"{r['peak'] / 1e9:.0f} GFLOP/s (2048², 2 threads, same run)")
+        yield figure(f"{preset}: achieved FLOP/s ÷ fp32 matmul peak", ratio, "ratio",
+                     "≥ 0.6 (issue 6)" if preset == "seed-improved" else "", ratio >= 0.6 if preset == "seed-improved"
+                     else None, flop_cfg)
+        if preset == "seed-improved":
+            yield figure("fp32 matmul peak (torch.mm 2048², 2 threads)", r["peak"] / 1e9, "GFLOP/s", "", None,
+                         "best of 8, measured before and after the steps in the same process")
+        if "bfloat16" in steps:
+            bf = steps["bfloat16"]
+            cfg_bf = f"preset {preset}, forward_dtype=bfloat16, steps alternated with float32 in one process"
+            yield figure(f"{preset} bfloat16: training samples/s", b / bf, "samples/s", "", None, cfg_bf)
+            yield figure(f"{preset} bfloat16 ÷ float32 samples/s", step / bf, "ratio", "≥ 1.5 (issue 6)",
+                         step / bf >= 1.5, cfg_bf)
+
+
+def _solve_child(task: str, overrides: dict, threshold: float, cap_s: float) -> None:
+    """Train a task's recommended config (with overrides) until held-out exact ≥ threshold or `cap_s` wall seconds;
+    prints the history as JSON. The Trainer runs in-process; the cap stops it at the next batch."""
+    from hrm_studio.presets import task_config
+    from hrm_studio.training.events import Started
+    from hrm_studio.training.trainer import Trainer
+
+    config = task_config(task)
+    for key, value in overrides.items():
+        config.set(key, value)
+    config.set("stop_at_exact", threshold)
+    deadline = {"at": float("inf")}
+    trainer: Trainer
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, Started):
+            deadline["at"] = time.perf_counter() + cap_s
+        elif time.perf_counter() > deadline["at"]:
+            trainer.stop()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(config, Path(tmp) / "run", on_event=on_event)
+        result = trainer.fit()
+    print(json.dumps({"history": result.history, "reason": result.reason}))
+
+
+def _solve_figures(label: str, task: str, overrides: dict, threshold: float, cap_s: float,
+                   target_s: float | None, cfg: str) -> Iterator[Figure]:
+    code = (f"from benchmarks.core import _solve_child; "
+            f"_solve_child({task!r}, {overrides!r}, {threshold!r}, {cap_s!r})")
+    history = _child(code, cap_s + 300)["history"]
+    solved = _first(history, "val_exact_match_accuracy", threshold)
+    best = max(((r.get("val_exact_match_accuracy") or 0.0) for r in history), default=0.0)
+    cfg = f"{cfg}; stopped at {cap_s:g} s if not reached; best held-out exact {best:.3f}"
+    seconds = solved["wall_seconds"] if solved else None
+    target = f"≤ {target_s:g} s (issue 6)" if target_s else "reported, not gated"
+    met = (solved is not None and seconds <= target_s) if target_s else None
+    yield figure(f"{label}: training time to ≥ {threshold:.0%} held-out exact", seconds, "s", target, met, cfg)
+    yield figure(f"{label}: epochs to ≥ {threshold:.0%} held-out exact", solved["epoch"] if solved else None,
+                 "epochs", "", None, cfg)
+
+
+def sudoku_solve() -> Iterator[Figure]:
+    """Sudoku 4×4 (preset defaults) to 99 %, and 9×9 with 20 blanks to 90 % (reported)."""
+    yield from _solve_figures("sudoku-4x4", "sudoku-4x4", {"num_threads": 2}, 0.99, 200.0, 120.0,
+                              "sudoku-4x4 preset defaults, 2 threads")
+    yield from _solve_figures("sudoku-9x9 (20 blanks)", "sudoku-9x9", {"num_threads": 2}, 0.90, 240.0, None,
+                              "sudoku-9x9 preset defaults (20 blanks), 2 threads")
+
+
+def _eval_child(preset: str, split: str, threads: int = 2) -> None:
+    """Puzzles/s of predict.evaluate (the viewer's full-split evaluation, batch 64, every ACT segment)."""
+    import numpy as np
+    import torch
+
+    from hrm_studio.presets import preset_config
+    from hrm_studio.training.data_source import load_data
+    from hrm_studio.training.model_factory import build_head, hrm_config
+    from hrm_studio.training.predict import evaluate
+
+    torch.set_num_threads(threads)
+    config = preset_config(preset)
+    data = load_data(config)
+    torch.manual_seed(0)
+    head = build_head(config, hrm_config(config, data.info))
+    puzzles = data.train if split == "train" else data.test
+    evaluate(head, puzzles.subset(np.arange(min(64, len(puzzles)))), batch_size=64)  # warm-up
+    seconds = min(_timed(lambda: evaluate(head, puzzles, batch_size=64)) for _ in range(3))
+    print(json.dumps({"puzzles": len(puzzles), "seconds": seconds, "steps": config.model.halt_max_steps}))
+
+
+def evaluation_speed() -> Iterator[Figure]:
+    for preset, split in (("copy-increment", "train"), ("sudoku-4x4", "train")):
+        r = _child(f"from benchmarks.core import _eval_child; _eval_child({preset!r}, {split!r})", 600)
+        yield figure(f"evaluation: {preset}", r["puzzles"] / r["seconds"], "puzzles/s", "", None,
+                     f"predict.evaluate over the {split} split ({r['puzzles']} puzzles), batch 64, all "
+                     f"{r['steps']} ACT segments, untrained weights, 2 threads, best of 3")
+
+
+def bfloat16_solve() -> Iterator[Figure]:
+    """copy-increment with forward_dtype=bfloat16 must still reach 100 % held-out exact."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _, history = _train_command(["--task", "copy-increment", "--set", "num_threads=2",
+                                     "--set", "forward_dtype=bfloat16"], Path(tmp) / "r")
+    solved = _first(history, "val_exact_match_accuracy", 1.0)
+    yield figure("copy-increment bfloat16: training time to 100 % held-out exact",
+                 solved["wall_seconds"] if solved else None, "s", "solved (issue 6)", solved is not None,
+                 f"copy-increment defaults, forward_dtype=bfloat16, 2 threads; "
+                 f"{'epoch ' + str(solved['epoch']) if solved else 'not solved in ' + str(len(history)) + ' epochs'}")
 
 
 BENCHMARKS: dict[str, Callable[[], Iterator[Figure]]] = {
     "solve": time_to_solve,
     "shared": shared_identifier,
     "seed": seed_presets,
+    "bf16": bfloat16_solve,
+    "sudoku": sudoku_solve,
+    "eval": evaluation_speed,
     "gui": lambda: __import__("benchmarks.gui", fromlist=["gui_figures"]).gui_figures(),  # Studio window
     "viewer": lambda: __import__("benchmarks.viewer", fromlist=["viewer_figures"]).viewer_figures(),
 }
