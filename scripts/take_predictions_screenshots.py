@@ -54,6 +54,7 @@ def shoot(task: str, config: RunConfig, out: Path) -> bool:
             dispose(window)
             return False
         loop.exec()
+        window.settings_dock.hide()   # the viewer gets the whole width, as a person inspecting would
         problem = settle_predictions(window, config.data.test_size)
         if problem:
             print(f"{task}: {problem}", file=sys.stderr)
