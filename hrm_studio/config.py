@@ -144,8 +144,8 @@ class TrainConfig:
                               group="Run", min=0, max=100_000, unit="epochs", live=True)
     viewer_sample: int = _f(64, "Training puzzles the viewer follows live (a fixed sample).", group="Run",
                             min=1, max=100_000, unit="puzzles", live=True)
-    num_threads: int = _f(0, "CPU threads for training (0 = all cores, usually fastest; fewer leaves "
-                          "cores free for other work).", group="Run", min=0, max=1024)
+    num_threads: int = _f(0, "CPU threads for training (0 = all cores). All cores is usually fastest; "
+                          "fewer leave cores free for other work.", group="Run", min=0, max=1024)
     seed: int = _f(0, "Random seed: the same seed and settings give the same run.", group="Run",
                    min=0, max=2**31 - 1)
 

@@ -62,11 +62,17 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {**_SEED_TRAIN, "stop_at_exact": 1.0},
     },
     "sudoku-4x4": {
-        "description": "4×4 Sudoku with 8 blanks: needs a wider, deeper model than copy / increment.",
-        "data": {"task": "sudoku-4x4", "train_size": 2000, "test_size": 200},
+        "description": "4×4 Sudoku with 8 blanks: a wider, deeper model than copy / increment, learned "
+                       "positions, one ACT segment and plenty of puzzles.",
+        # Measured (1 thread, held-out exact vs CPU seconds): learned positions instead of RoPE
+        # 0.59 vs 0.11 after the first epoch, 0.83 vs 0.65 at ~70 s; one segment (no Q-target pass) ~2.4× the puzzles per second of
+        # two at the same accuracy per epoch; 8,000 training puzzles instead of 2,000 stop the
+        # train/held-out gap; a cosine decay steadies the last few per cent.
+        "data": {"task": "sudoku-4x4", "train_size": 8000, "test_size": 200},
         "model": {"hidden_size": 128, "num_heads": 4, "H_layers": 2, "L_layers": 2, "puzzle_emb_ndim": 0,
-                  "halt_max_steps": 2},
-        "train": {"epochs": 60, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.1},
+                  "halt_max_steps": 1, "pos_encodings": "learned"},
+        "train": {"epochs": 8, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.1, "lr_schedule": "cosine",
+                  "lr_warmup_epochs": 0.2, "lr_min_ratio": 0.05},
     },
 }
 
