@@ -18,7 +18,7 @@ from hrm_studio.errors import ConfigError
 from hrm_studio.gui.field_editors import FieldEditor, make_editors
 from hrm_studio.presets import PRESETS, preset_config
 
-GROUP_ORDER = ("Task & data", "Model", "ACT", "Optimisation", "Run")
+GROUP_ORDER = ("Task & data", "Curriculum", "Model", "ACT", "Optimisation", "Run")
 
 # Display names for the presets; a preset missing here is shown by its own name.
 PRESET_LABELS = {"copy-increment": "Copy / increment", "quick-demo": "Quick demo", "seed": "Seed reproduction",
