@@ -46,12 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     machine = _machine()
     machine["load_average_at_start"] = load_start
     seconds = time.perf_counter() - started
-    if args.names and RESULTS.is_file():  # a subset: refresh its figures, keep the others
+    full = not args.names
+    if not full and RESULTS.is_file():  # a subset: refresh its figures in place, keep the others
         previous = json.loads(RESULTS.read_text())
-        fresh = {f["name"] for f in figures}
-        figures = [f for f in previous.get("figures", []) if f["name"] not in fresh] + figures
-        seconds = previous.get("seconds", seconds)
-    RESULTS.write_text(json.dumps({"machine": machine, "seconds": seconds, "figures": figures}, indent=2) + "\n")
+        fresh = {f["name"]: f for f in figures}
+        kept = [fresh.pop(f["name"], f) for f in previous.get("figures", [])]
+        figures = kept + list(fresh.values())
+    RESULTS.write_text(json.dumps({"machine": machine, "seconds": seconds, "full_run": full, "figures": figures},
+                                  indent=2) + "\n")
     print(f"\nwrote {RESULTS}")
     return 0
 
@@ -79,11 +81,16 @@ def _cpu_model() -> str:
 def markdown(results: dict) -> str:
     """The README's Performance table (figure | value | target) and the machine line above it."""
     m = results["machine"]
+    took = (f"; `make bench` took {results['seconds'] / 60:.1f} min" if results.get("full_run")
+            else "; figures from more than one `python -m benchmarks` run")
     lines = [f"Measured on {m.get('cpu_model', m['processor'])}, {m['cpus']} cores, Python {m['python']}, "
-             f"torch {m['torch']}; `make bench` took {results['seconds'] / 60:.1f} min.", "",
+             f"torch {m['torch']}{took}.", "",
              "| figure | value | target |", "|---|---|---|"]
     for f in results["figures"]:
-        value = "not reached" if f["value"] is None else f"{_fmt(f['value'])} {f['unit']}"
+        value = f"{_fmt(f['value'])} {f['unit']}"
+        if f["value"] is None:
+            best = f["config"].partition("best held-out exact ")[2]
+            value = f"not reached (best {best})" if best else "not reached"
         mark = "" if f["met"] is None else (" ✓" if f["met"] else " ✗")
         lines.append(f"| {f['name']} | {value} | {f['target'] or '–'}{mark} |")
     return "\n".join(lines)
