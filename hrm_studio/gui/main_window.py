@@ -532,6 +532,16 @@ class MainWindow(QMainWindow):
                 patterns=self.dashboard.patterns, source="studio", checkpoint=final if final.exists() else None,
                 resumable=resume is not None, run_dir=self._run_dir, epoch=last.epochs_done, resume_from=resume)
             self.start_choice.offer(self._opened, default=RESUME if last.reason == "stopped" else SCRATCH)
+        elif isinstance(last, Failed) and self._run_dir is not None and self._run_config is not None:
+            # A failed run (NaN loss, a crash) keeps last.pt: offer to continue from it once the
+            # person has changed what the banner suggests (e.g. a lower learning rate).
+            resume = RunDir(self._run_dir).resume_checkpoint()
+            if resume is not None:
+                self._opened = OpenedRun(
+                    name=self._run_dir.name, config=self._run_config, history=self.dashboard.rows(),
+                    patterns=self.dashboard.patterns, source="studio", checkpoint=resume, resumable=True,
+                    run_dir=self._run_dir, epoch=len(self.dashboard.rows()), resume_from=resume)
+                self.start_choice.offer(self._opened, default=RESUME)
         source = None
         if self._run_dir is not None and self._run_config is not None:
             final = self._run_dir / "checkpoints" / "final.pt"
