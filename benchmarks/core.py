@@ -137,6 +137,16 @@ def _preset_step(preset: str, dtype: str) -> tuple[Callable[[], None], int, Any]
     return step, b, hrm_cfg
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: Linux carries the parent's peak over
+    exec into it, so a child of a big process would report its parent's memory."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _speed_child(preset: str, dtypes: str, steps: int = 12, threads: int = 2) -> None:
     """Median step time per dtype (steps of the dtypes alternated, so a busy machine hurts each
     alike), peak RSS after the first dtype's warm-up, FLOPs per step and the matmul peak; prints JSON."""
@@ -152,7 +162,7 @@ def _speed_child(preset: str, dtypes: str, steps: int = 12, threads: int = 2) ->
         for _ in range(2):
             step()
         if not runs:
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            rss = peak_rss_mb()
         runs[dtype] = (step, [])
     for _ in range(steps):
         for step, times in runs.values():

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
     QScrollArea, QSlider, QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from hrm_studio.gui.grid_view import CAPTION_HEIGHT, MARGIN, MAX_CELL, MIN_CELL, TITLE_HEIGHT, GridContent, TokenGridView
 from hrm_studio.gui.prediction_aggregates import PredictionAggregates
-from hrm_studio.gui.puzzle_table import PuzzleFilter, PuzzleTableModel
+from hrm_studio.gui.puzzle_table import COLUMN_SAMPLES, COLUMNS, PuzzleFilter, PuzzleTableModel
 from hrm_studio.gui.reasoning_strip import ReasoningStrip, SegmentFacts, sigmoid
 from hrm_studio.render.grid_geometry import grid_geometry
 from hrm_studio.render.grid_style import GridStyle
@@ -49,6 +49,7 @@ class PredictionsTab(QWidget):
         self.zoomed = False   # the person zoomed: keep their cell size
         self._shape: tuple[int, int] | None = None
         self._display: str | None = None
+        self._stale = False   # a set arrived while the tab was hidden: draw it when shown
         self.style_cache: tuple[int, GridStyle] | None = None
         self.can_evaluate = False
         self.model = PuzzleTableModel()
@@ -103,8 +104,15 @@ class PredictionsTab(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(20)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Fixed widths from the header texts: ResizeToContents would read every cell of every row
+        # on each change (100 ms for 200 puzzles, per epoch while training).
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        metrics = self.table.fontMetrics()
+        for column, title in enumerate(COLUMNS):
+            sample = max(title, COLUMN_SAMPLES[column], key=len)
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
         self.table.setAlternatingRowColors(True)
         self.table.setToolTip("Click a puzzle or move with the arrow keys; click a column title to sort.")
         self.table.setMinimumWidth(300)
@@ -227,11 +235,27 @@ class PredictionsTab(QWidget):
     # Data in
     # ======================================================================================
     def set_predictions(self, ps: PredictionSet) -> None:
-        """A new PredictionSet for its split; the selected puzzle stays selected if it is still there."""
+        """A new PredictionSet for its split; the selected puzzle stays selected if it is still there.
+
+        While the tab is hidden (training with the Metrics tab in front) the set is only kept and
+        drawn when the tab is shown, so each epoch's predictions cost the window nothing."""
         self.sets[ps.split] = ps
         if ps.split == self.split:
-            self._load_current()
+            if self.isVisible():
+                self._load_current()
+            else:
+                self._stale = True
         self._refresh_state()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Draw a set that arrived while hidden, before anything reads the table."""
+        if self._stale:
+            self._load_current()
+            self._refresh_state()
 
     def clear(self) -> None:
         """Forget every prediction (a new run or another model was opened)."""
@@ -255,10 +279,12 @@ class PredictionsTab(QWidget):
         self._refresh_state()
 
     def set_pattern_filter(self, pattern: str) -> None:
+        self._flush()
         index = self.pattern_box.findData(pattern)
         self.pattern_box.setCurrentIndex(max(index, 0))
 
     def set_result_filter(self, result: str) -> None:
+        self._flush()
         self.result_box.setCurrentIndex(self.result_box.findData(result))
 
     def set_evaluation_available(self, available: bool) -> None:
@@ -283,9 +309,15 @@ class PredictionsTab(QWidget):
     # ======================================================================================
     def shown_rows(self) -> list[int]:
         """PredictionSet rows listed right now, in the table's order."""
+        self._flush()
         return self.proxy.source_rows()
 
     def selected_row(self) -> int | None:
+        self._flush()
+        return self._current_row()
+
+    def _current_row(self) -> int | None:
+        """The selected PredictionSet row as the table holds it now (no flush: internal use)."""
         current = self.table.currentIndex()
         if not current.isValid():
             return None
@@ -293,6 +325,7 @@ class PredictionsTab(QWidget):
 
     def select_row(self, row: int) -> bool:
         """Select PredictionSet row `row` if the filters show it."""
+        self._flush()
         proxy_index = self.proxy.mapFromSource(self.model.index(row, 0))
         if not proxy_index.isValid():
             return False
@@ -303,6 +336,7 @@ class PredictionsTab(QWidget):
 
     def select_first_wrong(self) -> bool:
         """Select the first wrong puzzle listed; False when every listed puzzle is right."""
+        self._flush()
         ps = self.current_set()
         if ps is None:
             return False
@@ -315,6 +349,7 @@ class PredictionsTab(QWidget):
     # Segments
     # ======================================================================================
     def set_segment(self, segment: int) -> None:
+        self._flush()
         ps = self.current_set()
         steps = ps.steps if ps is not None else 1
         segment = min(max(int(segment), 0), steps - 1)
@@ -372,6 +407,7 @@ class PredictionsTab(QWidget):
     # ======================================================================================
     def _load_current(self) -> None:
         """Put the current split's set into the table, keeping the selected puzzle."""
+        self._stale = False
         ps = self.current_set()
         previous = self._selected_split_index()
         self.model.set_predictions(ps)
@@ -402,7 +438,7 @@ class PredictionsTab(QWidget):
         self._show_current()
 
     def _selected_split_index(self) -> int | None:
-        ps, row = self.model.predictions, self.selected_row()
+        ps, row = self.model.predictions, self._current_row()
         if ps is None or row is None or row >= len(ps):
             return None
         return int(ps.indices[row])
@@ -423,7 +459,7 @@ class PredictionsTab(QWidget):
         self.proxy.set_pattern(self.pattern_box.currentData() or "")
         self.proxy.set_result(self.result_box.currentData() or "all")
         self._update_count()
-        if self.selected_row() is None and self.shown_rows():
+        if self._current_row() is None and self.shown_rows():
             self.select_row(self.shown_rows()[0])
         self._show_current()
 
@@ -438,7 +474,7 @@ class PredictionsTab(QWidget):
         return self.style_cache[1]
 
     def _show_current(self) -> None:
-        row = self.selected_row()
+        row = self._current_row()
         ps = self.current_set()
         if ps is None or row is None:
             for view in self.views.values():
@@ -456,7 +492,7 @@ class PredictionsTab(QWidget):
         self.puzzle_shown.emit(row)
 
     def _draw_puzzle(self) -> None:
-        row = self.selected_row()
+        row = self._current_row()
         ps = self.current_set()
         if ps is None or row is None:
             return
@@ -500,7 +536,7 @@ class PredictionsTab(QWidget):
         has = ps is not None
         self.empty_label.setVisible(not has)
         self.body.setVisible(has)
-        selected = has and self.selected_row() is not None
+        selected = has and self._current_row() is not None
         for w in (self.png_button, self.gif_button, self.play_button, self.slider):
             if w.isEnabled() != selected:
                 w.setEnabled(selected)
@@ -516,6 +552,7 @@ class PredictionsTab(QWidget):
 
     def rendered_views(self) -> dict[str, GridContent | None]:
         """What each grid shows now (for tests and exports)."""
+        self._flush()
         return {name: view.content for name, view in self.views.items()}
 
 

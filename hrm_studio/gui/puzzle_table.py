@@ -26,6 +26,8 @@ TOOLTIPS = (
     "sigmoid(q_halt) where the model halts: how sure it is that its answer is right.",
     "First segment from which the answer is right and stays right (— if never).",
 )
+# The widest text each column shows, to size the columns without reading every row.
+COLUMN_SAMPLES = ("0000", "increment", "100.0 %", "✓", "16", "0.00", "16")
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 RESULTS = ("all", "wrong", "correct")
@@ -38,10 +40,12 @@ class PuzzleTableModel(QAbstractTableModel):
         super().__init__()
         self.predictions: PredictionSet | None = None
         self._columns: dict[str, np.ndarray] = {}
+        self._rows = 0
 
     def set_predictions(self, ps: PredictionSet | None) -> None:
         self.beginResetModel()
         self.predictions = ps
+        self._rows = 0 if ps is None else len(ps)
         if ps is None:
             self._columns = {}
         else:
@@ -61,7 +65,7 @@ class PuzzleTableModel(QAbstractTableModel):
 
     # ----- Qt model API ---------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
-        return 0 if parent.isValid() or self.predictions is None else len(self.predictions)
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
         return 0 if parent.isValid() else len(COLUMNS)

@@ -31,6 +31,7 @@ def trained(make_window: Any, tiny: Any, qtbot: Any) -> Any:
     window = make_window(tiny(epochs=3, halt_max_steps=STEPS, test_size=16, viewer_sample=8))
     last = train(qtbot, window)
     assert type(last).__name__ == "Finished"
+    window.show_tab("predictions")   # a person inspecting predictions has the tab in front
     tab = window.predictions
     qtbot.waitUntil(lambda: tab.current_set() is not None and tab.current_set().complete
                     and not window.prediction_jobs.busy, timeout=RUN_TIMEOUT_MS)
@@ -237,3 +238,23 @@ def test_the_training_split_shows_the_live_sample_then_evaluates_in_full(trained
 def test_a_cancelled_evaluation_returns_nothing(trained: Any) -> None:
     source = PredictionSource(trained._run_dir / "checkpoints" / "final.pt", trained._run_config, None)
     assert evaluate_split(source, "test", lambda *_: None, lambda: True) is None
+
+
+def test_predictions_that_arrive_while_the_tab_is_hidden_are_drawn_when_it_is_shown(trained: Any) -> None:
+    from dataclasses import fields
+
+    from hrm_studio.training.prediction_record import Predictions
+    from hrm_studio.training.prediction_set import build_prediction_set
+
+    tab = trained.predictions
+    ps = tab.current_set()
+    first = np.arange(5)
+    pred = Predictions(**{f.name: getattr(ps.predictions, f.name)[first] for f in fields(Predictions)
+                          if f.name != "logits"})
+    smaller = build_prediction_set("test", ps.epoch + 1, first, ps.puzzles.subset(first), pred, ps.task, False)
+    trained.show_tab("metrics")
+    tab.set_predictions(smaller)
+    assert tab.model.rowCount() == 16          # kept, not drawn: a hidden tab costs training nothing
+    trained.show_tab("predictions")
+    assert tab.model.rowCount() == 5 and tab.proxy.rowCount() == 5
+    assert tab.source_label.text().startswith(f"Epoch {ps.epoch + 1}")
