@@ -89,6 +89,10 @@ class JobRunner(QObject):
             self.busy_changed.emit(False)
         (on_done if ok else on_error)(result)
 
+    def wait(self, timeout_ms: int = 60_000) -> bool:
+        """Block until every running job's thread has ended; their callbacks still come later."""
+        return all(thread.wait(timeout_ms) for thread, *_ in list(self._jobs.values()))
+
     def shutdown(self, timeout_ms: int = 60_000) -> bool:
         """Wait for every job to end (their callbacks are dropped)."""
         done = True

@@ -427,6 +427,7 @@ class MainWindow(QMainWindow):
             self.show_error(blocker)
             return False
         self.banner.clear()
+        self.prediction_jobs.training_started()   # no evaluation beside the sweep; its garbage collected first
         self.sweeps.start(spec, Path(sweep_dir))
         self.sweep_dock.show()
         self.sweep_dock.raise_()
