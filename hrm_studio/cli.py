@@ -18,10 +18,12 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from hrm_studio import __version__
 from hrm_studio.errors import UserError
+
+T = TypeVar("T")
 
 EXIT_USER_ERROR = 2
 
@@ -222,6 +224,21 @@ def format_epoch(row: dict[str, Any], epochs: int) -> str:
     return "  ".join(parts)
 
 
+def _stoppable(run: Callable[[], T], stop: Callable[[], None], doing: str) -> T:
+    """`run()`, where the first Ctrl-C calls `stop()` (the work ends cleanly and keeps what it
+    has) and a second one aborts as usual."""
+    def on_sigint(signum: int, frame: Any) -> None:
+        print(f"\n{doing} (Ctrl-C again to abort)…", file=sys.stderr, flush=True)
+        stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from hrm_studio.training import checkpoint as ckpt
     from hrm_studio.training.events import EpochEnd, Notice, Started
@@ -261,16 +278,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.init_weights:
         trainer.load_weights(args.init_weights)
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        print("\nstopping after this step (Ctrl-C again to abort)…", file=sys.stderr, flush=True)
-        trainer.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        result = trainer.fit()
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    result = _stoppable(trainer.fit, trainer.stop, "stopping after this step")
     last = result.history[-1] if result.history else {}
     print(f"finished ({result.reason}) after {len(result.history)} epochs; held-out exact match "
           f"{_pct(last.get('val_exact_match_accuracy'))}; run folder {result.run_dir}", flush=True)
@@ -310,17 +318,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"sweep of {total} runs into {out}; about {format_duration(sweep.estimate_seconds)} "
           f"(a rough estimate from the settings; runs that solve early take less)", flush=True)
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        print("\nstopping the current run and skipping the rest (Ctrl-C again to abort)…", file=sys.stderr,
-              flush=True)
-        sweep.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        rows = sweep.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    rows = _stoppable(sweep.run, sweep.stop, "stopping the current run and skipping the rest")
     print(format_table(rows, spec.names), flush=True)
     done = sum(r.status == FINISHED for r in rows)
     print(f"{done} of {total} runs finished; summary in {out / 'sweep.json'} and {out / 'sweep.csv'}", flush=True)

@@ -48,7 +48,7 @@ from hrm_studio.gui.user_state import UserState
 from hrm_studio.runs.discovery import run_state
 from hrm_studio.runs.follow import FollowUpdate
 from hrm_studio.training.events import CheckpointSaved, EpochEnd, Failed, Finished, PredictionsReady, Started
-from hrm_studio.training.run_dir import RunDir, default_runs_root, new_run_name
+from hrm_studio.training.run_dir import RunDir, default_runs_root, free_run_dir
 
 APP_NAME = "HRM Studio"
 TABS = ("metrics", "predictions", "runs")
@@ -57,16 +57,6 @@ NOT_LIVE_YET = frozenset({"epochs"})
 LOCKED_WHILE_TRAINING = "Locked while training: stop the run to change it."
 LOCKED_FOR_RESUME = ("Locked: continuing a run keeps its model and data settings. Choose a new run to "
                      "change them.")
-
-
-def unique_run_dir(root: Path, task: str) -> Path:
-    """`<root>/<task>-<time>`, with -2, -3 … when a run started in the same second."""
-    base = root / new_run_name(task)
-    path, n = base, 2
-    while path.exists():
-        path = base.with_name(f"{base.name}-{n}")
-        n += 1
-    return path
 
 
 class MainWindow(QMainWindow):
@@ -375,12 +365,12 @@ class MainWindow(QMainWindow):
         opened = self._opened
         self.following.stop()
         if mode == RESUME and opened is not None and opened.continue_from is not None:
-            run_dir = opened.run_dir or unique_run_dir(self.runs_root, config.data.task)
+            run_dir = opened.run_dir or free_run_dir(self.runs_root, config.data.task)
             request = StartRequest(config, run_dir, resume_from=opened.continue_from)
             self.resume_offer.forget(run_dir)
             self.dashboard.set_history(opened.history, opened.patterns)
         else:
-            run_dir = unique_run_dir(self.runs_root, config.data.task)
+            run_dir = free_run_dir(self.runs_root, config.data.task)
             weights = opened.checkpoint if mode == WEIGHTS and opened is not None else None
             request = StartRequest(config, run_dir, init_weights=weights)
             self.dashboard.clear()

@@ -10,8 +10,6 @@ picture under the name the user chose.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
@@ -23,6 +21,7 @@ from hrm_studio.data.grid import IGNORE
 from hrm_studio.render.grid_geometry import GridGeometry, grid_geometry
 from hrm_studio.render.grid_image import Font, draw_grid, plain_text, text_size, ui_font
 from hrm_studio.render.grid_style import GridStyle
+from hrm_studio.training.atomic import atomic_write
 from hrm_studio.training.prediction_set import PredictionSet
 
 MAX_SHEET_PUZZLES = 32
@@ -277,18 +276,8 @@ def _target(path: str | Path, suffix: str, what: str) -> Path:
 
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """training/atomic.py's recipe (temp file beside `path`, fsync, rename), returning `path`."""
+    atomic_write(path, write)
     return path
 
 

@@ -12,14 +12,13 @@ poll says so (`reset`), so the reader drops what it had drawn.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hrm_studio.runs.discovery import run_state
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.training.run_dir import RunDir, read_metrics_lines
 
 
 @dataclass(frozen=True)
@@ -74,18 +73,8 @@ class MetricsFollower:
 
 
 def _parse(block: bytes) -> list[dict[str, Any]]:
-    rows = []
-    for line in block.decode("utf-8", errors="replace").split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue               # a damaged line: skip it, as read_metrics_lines does
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    """Rows of complete lines (the caller cut the block at its last newline)."""
+    return read_metrics_lines(block.decode("utf-8", errors="replace") + "\n")
 
 
 class RunFollower:

@@ -11,8 +11,6 @@ as one `.npz` that loads without pickle.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import numpy as np
 from hrm_studio.data import PuzzleSet
 from hrm_studio.data.grid import IGNORE
 from hrm_studio.errors import UserError
+from hrm_studio.training.atomic import atomic_write
 from hrm_studio.training.prediction_record import Predictions
 
 SPLITS = ("train", "test")
@@ -97,9 +96,8 @@ class PredictionSet:
 
     # ----- files ---------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write one uncompressed .npz atomically (temp file, fsync, replace)."""
+        """Write one uncompressed .npz atomically (training/atomic.py: temp file, fsync, replace)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT_VERSION, "split": self.split, "epoch": int(self.epoch),
                 "complete": bool(self.complete), "task": self.task}
         arrays: dict[str, np.ndarray] = {
@@ -112,16 +110,7 @@ class PredictionSet:
         }
         for name in _PREDICTION_FIELDS:
             arrays[f"pred_{name}"] = getattr(self.predictions, name)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda handle: np.savez(handle, **arrays))
         return path
 
     @classmethod

@@ -26,7 +26,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import platformdirs
 
@@ -58,22 +58,35 @@ def new_run_name(task: str) -> str:
     return f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def _run_dir_candidates(root: Path, task: str) -> Iterator[Path]:
+    """`<root>/<task>-<time>`, then the same name with -2, -3 … for runs started in the same second."""
+    base = root / new_run_name(task)
+    yield base
+    n = 2
+    while True:
+        yield base.with_name(f"{base.name}-{n}")
+        n += 1
+
+
+def free_run_dir(root: Path, task: str) -> Path:
+    """The first default run folder that does not exist yet (nothing is created)."""
+    return next(path for path in _run_dir_candidates(root, task) if not path.exists())
+
+
 def claim_new_run_dir(root: Path, task: str) -> Path:
-    """Create `<root>/<task>-<time>` (with -2, -3 … when taken) and return it.
+    """Create the first free default run folder and return it.
 
     Why create it here: two runs started in the same second (two CLI processes, a sweep)
     would otherwise pick the same name; `mkdir` without exist_ok is the atomic claim.
     """
     root.mkdir(parents=True, exist_ok=True)
-    base = root / new_run_name(task)
-    path, n = base, 2
-    while True:
+    for path in _run_dir_candidates(root, task):
         try:
             path.mkdir()
             return path
         except FileExistsError:
-            path = base.with_name(f"{base.name}-{n}")
-            n += 1
+            continue
+    raise AssertionError("unreachable: the candidates never end")
 
 
 @dataclass(frozen=True)
