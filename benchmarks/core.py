@@ -102,7 +102,7 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t0
 
 
-def _preset_step(preset: str, dtype: str) -> tuple[Callable[[], None], int, Any]:
+def _preset_step(preset: str, dtype: str, attention: str = "auto") -> tuple[Callable[[], None], int, Any]:
     """One training step of a preset's model and optimiser (a fixed batch, the ACT carry kept)."""
     import numpy as np
     import torch
@@ -114,6 +114,7 @@ def _preset_step(preset: str, dtype: str) -> tuple[Callable[[], None], int, Any]
 
     config = preset_config(preset)
     config.set("forward_dtype", dtype)
+    config.set("attention_kernel", attention)
     data = load_data(config)
     torch.manual_seed(0)
     hrm_cfg = hrm_config(config, data.info)
@@ -147,29 +148,35 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _speed_child(preset: str, dtypes: str, steps: int = 12, threads: int = 2) -> None:
-    """Median step time per dtype (steps of the dtypes alternated, so a busy machine hurts each
-    alike), peak RSS after the first dtype's warm-up, FLOPs per step and the matmul peak; prints JSON."""
+def _speed_child(preset: str, variants: str, steps: int = 12, threads: int = 2) -> None:
+    """Median step time per variant ("dtype" or "dtype/attention_kernel"; steps of the variants
+    alternated, so a busy machine hurts each alike), peak RSS after the first variant's warm-up,
+    FLOPs per step, the matmul peak and which attention ran; prints JSON."""
     import numpy as np
     import torch
+
+    from hrm_studio.training.model_factory import attention_kernel
 
     torch.set_num_threads(threads)
     peak_before = matmul_peak(threads)
     runs: dict[str, Any] = {}
     rss = 0.0
-    for dtype in dtypes.split(","):
-        step, b, hrm_cfg = _preset_step(preset, dtype)
+    for variant in variants.split(","):
+        dtype, _, attention = variant.partition("/")
+        step, b, hrm_cfg = _preset_step(preset, dtype, attention or "auto")
         for _ in range(2):
             step()
         if not runs:
             rss = peak_rss_mb()
-        runs[dtype] = (step, [])
+        runs[variant] = (step, [])
     for _ in range(steps):
         for step, times in runs.values():
             times.append(_timed(step))
     peak = max(peak_before, matmul_peak(threads))
+    native = attention_kernel("auto")[0] is not None
     print(json.dumps({"batch": b, "rss_mb": rss, "flops": flops_per_step(hrm_cfg), "peak": peak,
-                      "step_s": {d: float(np.median(t)) for d, (_, t) in runs.items()}}))
+                      "attention": "HRM Studio's fused kernel" if native else "torch SDPA (no C compiler)",
+                      "step_s": {v: float(np.median(t)) for v, (_, t) in runs.items()}}))
 
 
 def _child(code: str, timeout: float) -> dict:
@@ -181,13 +188,18 @@ def _child(code: str, timeout: float) -> dict:
 
 
 def seed_presets() -> Iterator[Figure]:
-    """The seed's two models on the 30×30 canvas: speed, memory and the share of the fp32 matmul peak."""
-    for preset, target, dtypes in (("seed", 20.0, "float32"), ("seed-improved", 3.0, "float32,bfloat16")):
-        r = _child(f"from benchmarks.core import _speed_child; _speed_child({preset!r}, {dtypes!r})", 900)
+    """The seed's two models on the 30×30 canvas: speed, memory and the share of the fp32 matmul
+    peak, with the default attention (the fused kernel where a C compiler is found) and, for
+    comparison, torch's own SDPA."""
+    presets = (("seed", 20.0, "float32,float32/torch"),
+               ("seed-improved", 3.0, "float32,bfloat16,float32/torch,bfloat16/torch"))
+    for preset, target, variants in presets:
+        r = _child(f"from benchmarks.core import _speed_child; _speed_child({preset!r}, {variants!r})", 900)
         b, steps = r["batch"], r["step_s"]
         step = steps["float32"]
         sps = b / step
-        cfg = f"preset {preset}, 30×30 canvas, batch {b}, float32, 2 threads, median of 12 steps"
+        cfg = (f"preset {preset}, 30×30 canvas, batch {b}, float32, 2 threads, median of 12 steps, "
+               f"attention: {r['attention']}")
         yield figure(f"{preset}: training samples/s", sps, "samples/s", f"≥ {target:g} (issue 6)", sps >= target, cfg)
         yield figure(f"{preset}: ms per ACT step", step * 1000, "ms", "", None, cfg)
         yield figure(f"{preset}: peak RSS", r["rss_mb"], "MiB", "", None, cfg)
@@ -197,15 +209,25 @@ def seed_presets() -> Iterator[Figure]:
         yield figure(f"{preset}: achieved FLOP/s ÷ fp32 matmul peak", ratio, "ratio",
                      "≥ 0.6 (issue 6)" if preset == "seed-improved" else "", ratio >= 0.6 if preset == "seed-improved"
                      else None, flop_cfg)
+        torch_step = steps["float32/torch"]
+        yield figure(f"{preset}: samples/s with torch SDPA attention", b / torch_step, "samples/s", "", None,
+                     f"preset {preset}, float32, attention_kernel=torch, steps alternated with the default's")
+        yield figure(f"{preset}: default ÷ torch-SDPA samples/s", torch_step / step, "ratio", "", None,
+                     f"attention: {r['attention']} vs torch SDPA, same process, float32")
         if preset == "seed-improved":
             yield figure("fp32 matmul peak (torch.mm 2048², 2 threads)", r["peak"] / 1e9, "GFLOP/s", "", None,
                          "best of 8, measured before and after the steps in the same process")
         if "bfloat16" in steps:
             bf = steps["bfloat16"]
-            cfg_bf = f"preset {preset}, forward_dtype=bfloat16, steps alternated with float32 in one process"
+            cfg_bf = (f"preset {preset}, forward_dtype=bfloat16, attention: {r['attention']}, steps alternated "
+                      f"with float32 in one process")
             yield figure(f"{preset} bfloat16: training samples/s", b / bf, "samples/s", "", None, cfg_bf)
             yield figure(f"{preset} bfloat16 ÷ float32 samples/s", step / bf, "ratio", "≥ 1.5 (issue 6)",
                          step / bf >= 1.5, cfg_bf)
+            if "bfloat16/torch" in steps:
+                bft = steps["bfloat16/torch"]
+                yield figure(f"{preset} bfloat16 ÷ float32 samples/s, both with torch SDPA", torch_step / bft,
+                             "ratio", "", None, "attention_kernel=torch for both, same process")
 
 
 def _solve_child(task: str, overrides: dict, threshold: float, cap_s: float) -> None:

@@ -23,7 +23,8 @@ from torch import nn
 
 from ..errors import ConfigError
 from .layers import (
-    Attention, CastedEmbedding, CastedLinear, CosSin, RotaryEmbedding, SwiGLU, rms_norm, trunc_normal_init_,
+    Attention, AttentionKernel, CastedEmbedding, CastedLinear, CosSin, RotaryEmbedding, SwiGLU, rms_norm,
+    trunc_normal_init_,
 )
 from .puzzle_embedding import PuzzleEmbedding
 
@@ -115,8 +116,13 @@ class HRMBlock(nn.Module):
         self.mlp = SwiGLU(config.hidden_size, config.expansion)
         self.eps = config.rms_norm_eps
 
-    def forward(self, h: torch.Tensor, cos_sin: Optional[CosSin]) -> torch.Tensor:
-        h = rms_norm(h + self.self_attn(h, cos_sin), self.eps)
+    def forward(self, h: torch.Tensor, cos_sin: Optional[CosSin], first: Optional[int] = None) -> torch.Tensor:
+        """With ``first``, only the first that many positions' outputs (the same numbers as the
+        full output's first rows, for less work; every position still feeds attention)."""
+        if first is None:
+            h = rms_norm(h + self.self_attn(h, cos_sin), self.eps)
+        else:
+            h = rms_norm(h[:, :first] + self.self_attn(h, cos_sin, queries=first), self.eps)
         return rms_norm(h + self.mlp(h), self.eps)
 
 
@@ -127,10 +133,13 @@ class ReasoningModule(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(HRMBlock(config) for _ in range(num_layers))
 
-    def forward(self, z: torch.Tensor, injection: torch.Tensor, cos_sin: Optional[CosSin]) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, injection: torch.Tensor, cos_sin: Optional[CosSin],
+                first: Optional[int] = None) -> torch.Tensor:
+        """The updated state; with ``first``, only its first that many positions (see HRMBlock)."""
         z = z + injection
-        for layer in self.layers:
-            z = layer(z, cos_sin)
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            z = layer(z, cos_sin, first if i == last else None)
         return z
 
 
@@ -215,6 +224,22 @@ class HRMInner(nn.Module):
             z_L=torch.where(flag, self.L_init, carry.z_L),
         )
 
+    def _gradient_free_cycles(self, carry: HRMInnerCarry, x: torch.Tensor,
+                              cos_sin: Optional[CosSin]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """All H_cycles × L_cycles updates but the last L and the last H one, without gradient."""
+        cfg = self.config
+        z_H, z_L = carry.z_H, carry.z_L
+        with torch.no_grad():
+            for h_step in range(cfg.H_cycles):
+                last_h = h_step == cfg.H_cycles - 1
+                for l_step in range(cfg.L_cycles):
+                    if last_h and l_step == cfg.L_cycles - 1:
+                        break  # the final L update runs in the caller, with gradient
+                    z_L = self.L_level(z_L, z_H + x, cos_sin)
+                if not last_h:
+                    z_H = self.H_level(z_H, z_L, cos_sin)
+        return z_H, z_L
+
     def forward(
         self, carry: HRMInnerCarry, batch: Batch
     ) -> Tuple[HRMInnerCarry, torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
@@ -224,21 +249,9 @@ class HRMInner(nn.Module):
         gradient; those two carry the gradient (1-step gradient). The returned carry is
         detached, so no gradient flows between segments either.
         """
-        cfg = self.config
         cos_sin = self.rotary_emb() if self.rotary_emb is not None else None
         x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
-
-        z_H, z_L = carry.z_H, carry.z_L
-        with torch.no_grad():
-            for h_step in range(cfg.H_cycles):
-                last_h = h_step == cfg.H_cycles - 1
-                for l_step in range(cfg.L_cycles):
-                    if last_h and l_step == cfg.L_cycles - 1:
-                        break  # the final L update runs below, with gradient
-                    z_L = self.L_level(z_L, z_H + x, cos_sin)
-                if not last_h:
-                    z_H = self.H_level(z_H, z_L, cos_sin)
-
+        z_H, z_L = self._gradient_free_cycles(carry, x, cos_sin)
         z_L = self.L_level(z_L, z_H + x, cos_sin)
         z_H = self.H_level(z_H, z_L, cos_sin)
 
@@ -246,6 +259,22 @@ class HRMInner(nn.Module):
         logits = self.lm_head(z_H)[:, self.puzzle_emb_len:]
         q = self.q_head(z_H[:, 0]).to(torch.float32)
         return new_carry, logits, (q[..., 0], q[..., 1])
+
+    @torch.no_grad()
+    def q_values(self, carry: HRMInnerCarry, batch: Batch) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``(q_halt, q_continue)`` of the segment :meth:`forward` would run, and nothing else.
+
+        The Q-head reads position 0 of the final H state only, so the last block of the last H
+        update computes just that position: the same numbers for one block's less work
+        (measured: ~2 % of a seed-improved training step, ~4 % of the seed's).
+        """
+        cos_sin = self.rotary_emb() if self.rotary_emb is not None else None
+        x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
+        z_H, z_L = self._gradient_free_cycles(carry, x, cos_sin)
+        z_L = self.L_level(z_L, z_H + x, cos_sin)
+        z_H = self.H_level(z_H, z_L, cos_sin, first=1)
+        q = self.q_head(z_H[:, 0]).to(torch.float32)
+        return q[..., 0], q[..., 1]
 
 
 class HRM(nn.Module):
@@ -268,6 +297,13 @@ class HRM(nn.Module):
     def puzzle_emb(self) -> Optional[PuzzleEmbedding]:
         """The sparse puzzle embedding (``None`` when ``puzzle_emb_ndim == 0``)."""
         return self.inner.puzzle_emb
+
+    def use_attention_kernel(self, kernel: Optional[AttentionKernel]) -> None:
+        """Route every attention layer through ``kernel`` (``None``: torch's SDPA). Same maths,
+        so checkpoints and results do not depend on it."""
+        for module in self.modules():
+            if isinstance(module, Attention):
+                module.kernel = kernel
 
     def initial_carry(self, batch: Batch) -> HRMCarry:
         """A carry with every row halted, so the first call loads ``batch`` into every row."""
@@ -311,7 +347,7 @@ class HRM(nn.Module):
 
                 # Bootstrapped Q target from one more segment (no replay buffer / target net:
                 # the batch's many rows play the role of parallel environments).
-                _, _, (next_halt, next_continue) = self.inner(inner_carry, current_data)
+                next_halt, next_continue = self.inner.q_values(inner_carry, current_data)
                 outputs["target_q_continue"] = torch.sigmoid(
                     torch.where(is_last_step, next_halt, torch.maximum(next_halt, next_continue))
                 )

@@ -9,16 +9,19 @@ Everything here runs on the CPU; attention goes through
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 CosSin = Tuple[torch.Tensor, torch.Tensor]
+# (q, k, v) → out, all [batch, seq, heads, head_dim]: a drop-in for SDPA (see fused_attention.py).
+AttentionKernel = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 __all__ = [
     "CosSin",
+    "AttentionKernel",
     "trunc_normal_init_",
     "rms_norm",
     "swiglu_intermediate_size",
@@ -204,6 +207,8 @@ class Attention(nn.Module):
     Every token attends to every other (puzzles are not sequences read left to right).
     With RoPE, q and k are projected in pair order (:func:`rope_pair_order`) and rotated by
     one complex multiply; that was 4–6 % of a seed-improved training step (measured).
+    ``kernel``, when set, replaces ``scaled_dot_product_attention`` (same maths; not saved in
+    checkpoints).
     """
 
     def __init__(self, hidden_size: int, head_dim: int, num_heads: int) -> None:
@@ -213,8 +218,11 @@ class Attention(nn.Module):
         self.qkv_proj = CastedLinear(hidden_size, 3 * num_heads * head_dim, bias=False)
         self.o_proj = CastedLinear(num_heads * head_dim, hidden_size, bias=False)
         self.register_buffer("pair_order", rope_pair_order(num_heads, head_dim), persistent=False)
+        self.kernel: Optional[AttentionKernel] = None
 
-    def forward(self, x: torch.Tensor, cos_sin: Optional[CosSin] = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos_sin: Optional[CosSin] = None, queries: Optional[int] = None) -> torch.Tensor:
+        """Self-attention over all of ``x``; with ``queries``, only the first that many positions
+        ask (every position is still a key and value), and only their outputs come back."""
         batch, seq, _ = x.shape
         heads, dim = self.num_heads, self.head_dim
         if cos_sin is None:
@@ -226,9 +234,14 @@ class Attention(nn.Module):
             qk = rotate_pairs(qkv[..., : 2 * heads * dim].unflatten(-1, (2 * heads, dim)), *cos_sin)
             q, k = qk.split(heads, dim=2)
             v = qkv[..., 2 * heads * dim:].unflatten(-1, (heads, dim))
-        # SDPA wants [batch, heads, seq, head_dim] (strided views are as fast as copies here).
-        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
-        out = out.transpose(1, 2).reshape(batch, seq, heads * dim)
+        if queries is not None:
+            q = q[:, :queries]
+        if self.kernel is not None and queries is None:
+            out = self.kernel(q, k, v).reshape(batch, seq, heads * dim)
+        else:
+            # SDPA wants [batch, heads, seq, head_dim] (strided views are as fast as copies here).
+            out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+            out = out.transpose(1, 2).reshape(batch, q.shape[1], heads * dim)
         return self.o_proj(out)
 
 

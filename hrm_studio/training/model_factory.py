@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from hrm_studio.config import RunConfig
 from hrm_studio.data import TaskInfo
+from hrm_studio.errors import ConfigError
+from hrm_studio.kernels import build as kernel_build
 from hrm_studio.model import ACTLossHead, HRM, HRMConfig
+from hrm_studio.model.fused_attention import FusedAttention
 
 
 def hrm_config(config: RunConfig, info: TaskInfo, *, vocab_size: int | None = None,
@@ -26,5 +29,25 @@ def hrm_config(config: RunConfig, info: TaskInfo, *, vocab_size: int | None = No
     )
 
 
+def attention_kernel(setting: str) -> tuple[FusedAttention | None, str]:
+    """The attention kernel a run's ``attention_kernel`` setting asks for, and a note for the
+    person when 'auto' had to fall back to torch ('' otherwise). 'native' without a kernel is
+    an error: the person asked for it by name."""
+    if setting == "torch":
+        return None, ""
+    loaded = kernel_build.load()
+    if loaded.library is None:
+        missing = f"HRM Studio's fused attention kernel is not available: {loaded.reason}."
+        fix = "Installing a C compiler (for example 'apt install gcc') makes it available."
+        if setting == "native":
+            raise ConfigError(f"{missing} {fix} Or set attention_kernel to 'auto' or 'torch' to use "
+                              f"PyTorch's attention, which gives the same results more slowly.")
+        return None, (f"{missing} Training uses PyTorch's attention instead, which gives the same results "
+                      f"more slowly. {fix}")
+    return FusedAttention(loaded.library), ""
+
+
 def build_head(config: RunConfig, hrm_cfg: HRMConfig) -> ACTLossHead:
-    return ACTLossHead(HRM(hrm_cfg), config.model.loss_type)
+    model = HRM(hrm_cfg)
+    model.use_attention_kernel(attention_kernel(config.train.attention_kernel)[0])
+    return ACTLossHead(model, config.model.loss_type)

@@ -43,7 +43,7 @@ from hrm_studio.training.data_source import check_memory, load_data, shape_of
 from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Event, EventCallback,
                                         Failed, Finished, Notice, PredictionsReady, Progress, Started)
 from hrm_studio.training.metrics import EpochAccumulator, summarise_predictions
-from hrm_studio.training.model_factory import build_head, hrm_config
+from hrm_studio.training.model_factory import attention_kernel, build_head, hrm_config
 from hrm_studio.training.predict import Predictions, evaluate
 from hrm_studio.training.prediction_set import PredictionSet, build_prediction_set, predictions_path
 from hrm_studio.training.run_dir import (RunDir, RunFolderError, claim_new_run_dir, default_runs_root,
@@ -272,6 +272,10 @@ class Trainer:
         self._emit(Started(run_dir=str(self.run_dir.path), config=cfg.to_dict(),
                            num_parameters=count_parameters(head.model), train_size=len(data.train),
                            test_size=len(data.test), task=info.to_dict(), start_epoch=state.epoch))
+        kernel_note = attention_kernel(t.attention_kernel)[1]  # the build is cached: this only reads why
+        if kernel_note:
+            self._emit(Notice(kind="attention_kernel_unavailable", message=kernel_note, epoch=state.epoch,
+                              run_dir=str(self.run_dir.path)))
         if self._resume_payload is None or not self.run_dir.checkpoint("last").is_file():
             self._save("last")  # the starting point: a run stopped or killed in its first epoch resumes here
 

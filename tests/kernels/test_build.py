@@ -70,7 +70,7 @@ def test_a_failing_compiler_gives_no_library_and_its_first_error_line(tmp_path, 
     failing = _script(tmp_path / "broken-cc", 'echo "broken-cc: fatal error: no licence" >&2\n'
                                               'echo "second line" >&2\nexit 1')
     monkeypatch.setenv("CC", str(failing))
-    assert find_compiler() == str(failing)
+    assert find_compiler() == [str(failing)]
     cache = tmp_path / "cache"
     result = build(cache)
     assert result.library is None and result.path is None
@@ -112,9 +112,43 @@ def test_a_read_only_cache_folder_gives_a_reason_not_an_exception(tmp_path):
 
 def test_library_name_depends_on_the_source_bytes_and_the_compiler():
     source = b"int f(void) { return 1; }"
-    name = library_name(source, "/usr/bin/cc")
+    name = library_name(source, ["/usr/bin/cc"])
     assert re.fullmatch(r"attention-[0-9a-f]{16}\.so", name)
-    assert library_name(source, "/usr/bin/cc") == name  # stable
-    assert library_name(source + b" ", "/usr/bin/cc") != name
-    assert library_name(b"int f(void) { return 2; }", "/usr/bin/cc") != name
-    assert library_name(source, "/usr/bin/clang") != name
+    assert library_name(source, ["/usr/bin/cc"]) == name  # stable
+    assert library_name(source + b" ", ["/usr/bin/cc"]) != name
+    assert library_name(b"int f(void) { return 2; }", ["/usr/bin/cc"]) != name
+    assert library_name(source, ["/usr/bin/clang"]) != name
+
+
+def test_cc_may_carry_arguments_and_a_missing_one_is_named(tmp_path, monkeypatch):
+    wrapper = _script(tmp_path / "wrap", 'exec "$@"')
+    monkeypatch.setenv("CC", f"{wrapper} cc")
+    assert find_compiler() == [str(wrapper), "cc"]
+    monkeypatch.setenv("CC", "no-such-ccache gcc")
+    result = build(tmp_path / "cache")
+    assert result.library is None and "no-such-ccache" in result.reason
+
+
+@needs_compiler
+def test_a_compiler_without_openmp_still_builds_the_kernel(tmp_path, monkeypatch):
+    real = find_compiler()
+    assert real is not None
+    no_openmp = _script(tmp_path / "no-openmp-cc",
+                        'for a in "$@"; do [ "$a" = "-fopenmp" ] && { echo "unsupported option -fopenmp" >&2; exit 1; }; done\n'
+                        f'exec {" ".join(real)} "$@"')
+    monkeypatch.setenv("CC", str(no_openmp))
+    result = build(tmp_path / "cache")
+    assert result.library is not None, result.reason
+
+
+@needs_compiler
+def test_a_damaged_cached_library_is_rebuilt(tmp_path):
+    cache = tmp_path / "cache"
+    first = build(cache)
+    assert first.library is not None and first.path is not None
+    damaged = tmp_path / "cache2"
+    damaged.mkdir()
+    (damaged / first.path.name).write_bytes(b"")  # a build cut short left an empty file
+    result = build(damaged)
+    assert result.library is not None, result.reason
+    assert (damaged / first.path.name).stat().st_size > 0

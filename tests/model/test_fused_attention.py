@@ -212,3 +212,18 @@ def test_hrm_with_the_kernel_matches_the_sdpa_model(kernel):
     fused.use_attention_kernel(None)  # and back to torch's attention
     assert all(layer.kernel is None for layer in layers)
     assert list(fused.state_dict()) == keys
+
+
+def test_an_empty_batch_gives_an_empty_result_instead_of_crashing(kernel):
+    x = torch.randn(0, 5, 1, 16)
+    out = kernel(x, x, x)
+    assert out.shape == (0, 5, 1, 16)
+    with torch.no_grad():
+        kernel.run(x, x, x)  # the C entry point itself returns without dividing by zero
+
+
+def test_keys_of_another_length_fall_back_to_sdpa(kernel, monkeypatch):
+    monkeypatch.setattr(kernel, "run", lambda *args: pytest.fail("the C kernel got keys of another length"))
+    q = torch.randn(1, 9, 1, 16)
+    k, v = torch.randn(1, 20, 1, 16), torch.randn(1, 20, 1, 16)
+    torch.testing.assert_close(kernel(q, k, v), _sdpa(q, k, v))

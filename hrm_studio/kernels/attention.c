@@ -1,0 +1,536 @@
+/* Fused non-causal attention forward, float32, for head sizes that are multiples of 16 (<= 128).
+
+   Why: HRM on 30x30 puzzles spends ~60 % of a training step in attention over 901 positions with
+   head size 16. torch's CPU flash kernel runs that at about half this machine's fp32 matmul peak,
+   half of its time going to softmax bookkeeping. Here, for each tile of 8 queries, the full score
+   rows (8 x S floats) are kept in cache: scores = q.k^T by broadcast FMAs against K transposed,
+   one max, one exp pass (a polynomial exp, ~1 ulp), then out = p.V with each V row one vector.
+   No online rescaling is needed because a whole row fits. The result equals softmax(q k^T / sqrt(d)) v
+   to float32 rounding. The log-sum-exp per query is returned for the backward below, which
+   recomputes p tile by tile (flash-attention style) instead of storing it.
+
+   Built at run time with the system C compiler (-O3 -march=native) by hrm_studio/kernels/build.py;
+   GCC/Clang vector extensions, no intrinsics, so it compiles for any x86-64 or ARM target. With
+   OpenMP the work runs on torch's own OpenMP threads; without it, on threads of its own. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v16 __attribute__((vector_size(64), aligned(64)));
+typedef int v16i __attribute__((vector_size(64), aligned(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+#define ROWS 8 /* queries per tile: their score rows (8 × S floats) stay in L1/L2 */
+#define LANES 16
+
+static inline v16 splat(float x) { return (v16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+
+static inline v16 vselect(v16i m, v16 a, v16 b) { return (v16)(((v16i)a & m) | ((v16i)b & ~m)); }
+
+static inline v16 vmax(v16 a, v16 b) { return vselect(a > b, a, b); }
+
+/* exp(x) for x <= 0 (softmax after subtracting the row maximum); ~1 ulp. */
+static inline v16 vexp(v16 x) {
+    const v16 lo = splat(-87.0f);
+    x = vselect(x < lo, lo, x);
+    const v16 magic = splat(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+    v16 t = x * splat(1.44269504088896341f) + magic;
+    v16 n = t - magic;
+    v16 r = x - n * splat(0.693145751953125f);
+    r = r - n * splat(1.428606765330187045e-06f);
+    v16 p = splat(1.0f / 5040.0f);
+    p = p * r + splat(1.0f / 720.0f);
+    p = p * r + splat(1.0f / 120.0f);
+    p = p * r + splat(1.0f / 24.0f);
+    p = p * r + splat(1.0f / 6.0f);
+    p = p * r + splat(0.5f);
+    p = p * r + splat(1.0f);
+    p = p * r + splat(1.0f);
+    v16i bits = ((v16i)t - (v16i)magic + 127) << 23;
+    return p * (v16)bits;
+}
+
+static inline float hmax(v16 x) {
+    float m = x[0];
+    for (int i = 1; i < LANES; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+static inline float hsum(v16 x) {
+    float s = 0.0f;
+    for (int i = 0; i < LANES; i++) s += x[i];
+    return s;
+}
+
+typedef struct {
+    const float *q, *k, *v;
+    long B, S, H, D;
+    long qs[3], ks[3], vs[3]; /* strides (elements) for batch, position, head; head_dim is contiguous */
+    float *out;               /* [B, S, H, D] contiguous */
+    float *lse;               /* [B, H, S] */
+    float scale;
+    long item_begin, item_end, chunks;
+} Job;
+
+static void run_item(const Job *j, long item, float *kt, float *scores, long *kt_owner) {
+    const long S = j->S, D = j->D, H = j->H;
+    const long Sp = (S + LANES - 1) / LANES * LANES;
+    const long bh = item / j->chunks, chunk = item % j->chunks;
+    const long b = bh / H, h = bh % H;
+    const float *qb = j->q + b * j->qs[0] + h * j->qs[2];
+    const float *kb = j->k + b * j->ks[0] + h * j->ks[2];
+    const float *vb = j->v + b * j->vs[0] + h * j->vs[2];
+    if (*kt_owner != bh) { /* K transposed to [D][Sp], padded keys score -inf via the max below */
+        for (long s = 0; s < S; s++)
+            for (long d = 0; d < D; d++) kt[d * Sp + s] = kb[s * j->ks[1] + d];
+        for (long s = S; s < Sp; s++)
+            for (long d = 0; d < D; d++) kt[d * Sp + s] = 0.0f;
+        *kt_owner = bh;
+    }
+    const long per = (S + j->chunks - 1) / j->chunks;
+    const long q0 = chunk * per, q1 = q0 + per < S ? q0 + per : S;
+    const long DV = D / LANES;
+    for (long i0 = q0; i0 < q1; i0 += ROWS) {
+        const long rows = q1 - i0 < ROWS ? q1 - i0 : ROWS;
+        float qr[ROWS][128];
+        for (long r = 0; r < ROWS; r++)
+            for (long d = 0; d < D; d++)
+                qr[r][d] = r < rows ? qb[(i0 + r) * j->qs[1] + d] * j->scale : 0.0f;
+        v16 mx[ROWS];
+        for (long r = 0; r < ROWS; r++) mx[r] = splat(-INFINITY);
+        for (long jb = 0; jb < Sp; jb += LANES) {
+            v16 acc[ROWS];
+            for (long r = 0; r < ROWS; r++) acc[r] = splat(0.0f);
+            for (long d = 0; d < D; d++) {
+                v16 kv = *(const v16 *)(kt + d * Sp + jb);
+                for (long r = 0; r < ROWS; r++) acc[r] += qr[r][d] * kv;
+            }
+            if (jb + LANES > S) {
+                for (long l = S - jb; l < LANES; l++)
+                    for (long r = 0; r < ROWS; r++) acc[r][l] = -INFINITY;
+            }
+            for (long r = 0; r < ROWS; r++) {
+                *(v16 *)(scores + r * Sp + jb) = acc[r];
+                mx[r] = vmax(mx[r], acc[r]);
+            }
+        }
+        float inv[ROWS];
+        for (long r = 0; r < ROWS; r++) {
+            float m = hmax(mx[r]);
+            v16 mm = splat(m), sum = splat(0.0f);
+            float *row = scores + r * Sp;
+            for (long jb = 0; jb < Sp; jb += LANES) {
+                                v16 p = vexp(*(v16 *)(row + jb) - mm);
+                if (jb + LANES > S)
+                    for (long l = S - jb; l < LANES; l++) p[l] = 0.0f;
+                *(v16 *)(row + jb) = p;
+                sum += p;
+            }
+            float l = hsum(sum);
+            inv[r] = 1.0f / l;
+            if (r < rows) j->lse[bh * S + i0 + r] = m + logf(l);
+        }
+        for (long dv = 0; dv < DV; dv++) {
+            v16 acc[ROWS];
+            for (long r = 0; r < ROWS; r++) acc[r] = splat(0.0f);
+            for (long s = 0; s < S; s++) {
+                v16 vv = *(const v16u *)(vb + s * j->vs[1] + dv * LANES);
+                for (long r = 0; r < ROWS; r++) acc[r] += scores[r * Sp + s] * vv;
+            }
+            for (long r = 0; r < rows; r++) {
+                float *o = j->out + ((b * S + i0 + r) * H + h) * D + dv * LANES;
+                *(v16u *)o = acc[r] * inv[r];
+            }
+        }
+    }
+}
+
+static void *run_job(void *arg) {
+    const Job *j = (const Job *)arg;
+    const long Sp = (j->S + LANES - 1) / LANES * LANES;
+    float *kt = aligned_alloc(64, sizeof(float) * (size_t)(j->D * Sp));
+    float *scores = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
+    long owner = -1;
+    if (kt && scores)
+        for (long item = j->item_begin; item < j->item_end; item++) run_item(j, item, kt, scores, &owner);
+    free(kt);
+    free(scores);
+    return NULL;
+}
+
+/* ---- backward ----------------------------------------------------------------------------
+   Given dO, recompute p = exp(s - lse) tile by tile and accumulate
+     dQ_i = scale * sum_j ds_ij k_j,  dK_j = scale * sum_i ds_ij q_i,  dV_j = sum_i p_ij dO_i,
+   with ds_ij = p_ij (dO_i . v_j - dO_i . O_i). One (batch, head) per work item, so each thread
+   owns the dK / dV rows it accumulates (no atomics; the result does not depend on threads). */
+
+typedef struct {
+    const float *q, *k, *v, *o, *g; /* g = dO */
+    long qs[3], ks[3], vs[3], os[3], gs[3];
+    const float *lse;               /* [B, H, S] */
+    float *dq, *dk, *dv;            /* [B, S, H, D] contiguous */
+    long B, S, H, D;
+    float scale;
+    long item_begin, item_end;
+} BackJob;
+
+static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *pbuf, float *dsbuf, float *dkacc,
+                      float *dvacc) {
+    const long S = j->S, D = j->D, H = j->H;
+    const long Sp = (S + LANES - 1) / LANES * LANES;
+    const long b = bh / H, h = bh % H, DV = D / LANES;
+    const float *qb = j->q + b * j->qs[0] + h * j->qs[2];
+    const float *kb = j->k + b * j->ks[0] + h * j->ks[2];
+    const float *vb = j->v + b * j->vs[0] + h * j->vs[2];
+    const float *ob = j->o + b * j->os[0] + h * j->os[2];
+    const float *gb = j->g + b * j->gs[0] + h * j->gs[2];
+    for (long s = 0; s < Sp; s++)
+        for (long d = 0; d < D; d++) {
+            kt[d * Sp + s] = s < S ? kb[s * j->ks[1] + d] : 0.0f;
+            vt[d * Sp + s] = s < S ? vb[s * j->vs[1] + d] : 0.0f;
+        }
+    memset(dkacc, 0, sizeof(float) * (size_t)(S * D));
+    memset(dvacc, 0, sizeof(float) * (size_t)(S * D));
+    for (long i0 = 0; i0 < S; i0 += ROWS) {
+        const long rows = S - i0 < ROWS ? S - i0 : ROWS;
+        float qr[ROWS][128], gr[ROWS][128], lse[ROWS], dd[ROWS];
+        for (long r = 0; r < ROWS; r++) {
+            float acc = 0.0f;
+            for (long d = 0; d < D; d++) {
+                if (r < rows) {
+                    qr[r][d] = qb[(i0 + r) * j->qs[1] + d] * j->scale;
+                    gr[r][d] = gb[(i0 + r) * j->gs[1] + d];
+                    acc += gr[r][d] * ob[(i0 + r) * j->os[1] + d];
+                } else {
+                    qr[r][d] = 0.0f;
+                    gr[r][d] = 0.0f;
+                }
+            }
+            dd[r] = acc;
+            lse[r] = r < rows ? j->lse[bh * S + i0 + r] : 0.0f;
+        }
+        for (long jb = 0; jb < Sp; jb += LANES) {
+            v16 sc[ROWS], dp[ROWS];
+            for (long r = 0; r < ROWS; r++) {
+                sc[r] = splat(0.0f);
+                dp[r] = splat(0.0f);
+            }
+            for (long d = 0; d < D; d++) {
+                v16 kv = *(const v16 *)(kt + d * Sp + jb);
+                v16 vv = *(const v16 *)(vt + d * Sp + jb);
+                for (long r = 0; r < ROWS; r++) {
+                    sc[r] += qr[r][d] * kv;
+                    dp[r] += gr[r][d] * vv;
+                }
+            }
+            for (long r = 0; r < ROWS; r++) {
+                v16 p = vexp(sc[r] - splat(lse[r]));
+                if (r >= rows) p = splat(0.0f);
+                if (jb + LANES > S)
+                    for (long l = S - jb; l < LANES; l++) p[l] = 0.0f;
+                *(v16 *)(pbuf + r * Sp + jb) = p;
+                *(v16 *)(dsbuf + r * Sp + jb) = p * (dp[r] - splat(dd[r]));
+            }
+        }
+        for (long dv = 0; dv < DV; dv++) {
+            v16 qv[ROWS], gv[ROWS], dq[ROWS];
+            for (long r = 0; r < ROWS; r++) {
+                qv[r] = *(const v16u *)(&qr[r][dv * LANES]);
+                gv[r] = *(const v16u *)(&gr[r][dv * LANES]);
+                dq[r] = splat(0.0f);
+            }
+            for (long s = 0; s < S; s++) {
+                v16 krow = *(const v16u *)(kb + s * j->ks[1] + dv * LANES);
+                v16 dka = *(v16u *)(dkacc + s * D + dv * LANES);
+                v16 dva = *(v16u *)(dvacc + s * D + dv * LANES);
+                for (long r = 0; r < ROWS; r++) {
+                    float ds = dsbuf[r * Sp + s], p = pbuf[r * Sp + s];
+                    dq[r] += ds * krow;
+                    dka += ds * qv[r];
+                    dva += p * gv[r];
+                }
+                *(v16u *)(dkacc + s * D + dv * LANES) = dka;
+                *(v16u *)(dvacc + s * D + dv * LANES) = dva;
+            }
+            for (long r = 0; r < rows; r++)
+                *(v16u *)(j->dq + ((b * S + i0 + r) * H + h) * D + dv * LANES) = dq[r] * j->scale;
+        }
+    }
+    for (long s = 0; s < S; s++)
+        for (long dv = 0; dv < DV; dv++) {
+            *(v16u *)(j->dk + ((b * S + s) * H + h) * D + dv * LANES) = *(v16u *)(dkacc + s * D + dv * LANES);
+            *(v16u *)(j->dv + ((b * S + s) * H + h) * D + dv * LANES) = *(v16u *)(dvacc + s * D + dv * LANES);
+        }
+}
+
+static void *run_back_job(void *arg) {
+    const BackJob *j = (const BackJob *)arg;
+    const long Sp = (j->S + LANES - 1) / LANES * LANES;
+    const size_t n = (size_t)(j->D * Sp);
+    float *kt = aligned_alloc(64, sizeof(float) * n), *vt = aligned_alloc(64, sizeof(float) * n);
+    float *pbuf = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
+    float *dsbuf = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
+    float *dkacc = aligned_alloc(64, sizeof(float) * n), *dvacc = aligned_alloc(64, sizeof(float) * n);
+    if (kt && vt && pbuf && dsbuf && dkacc && dvacc)
+        for (long item = j->item_begin; item < j->item_end; item++)
+            back_item(j, item, kt, vt, pbuf, dsbuf, dkacc, dvacc);
+    free(kt);
+    free(vt);
+    free(pbuf);
+    free(dsbuf);
+    free(dkacc);
+    free(dvacc);
+    return NULL;
+}
+
+int hrm_attention_backward(const float *q, const float *k, const float *v, const float *o, const float *g,
+                           const long *qs, const long *ks, const long *vs, const long *os, const long *gs,
+                           const float *lse, float *dq, float *dk, float *dv, long B, long S, long H, long D,
+                           float scale, int threads) {
+    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
+    if (B * H == 0) return 0;
+    BackJob base = {q, k, v, o, g, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
+                    {os[0], os[1], os[2]}, {gs[0], gs[1], gs[2]}, lse, dq, dk, dv, B, S, H, D, scale, 0, 0};
+    long items = B * H;
+    if (threads > items) threads = (int)items;
+    if (threads > 64) threads = 64;
+    BackJob jobs[64];
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = base;
+        jobs[t].item_begin = items * t / threads;
+        jobs[t].item_end = items * (t + 1) / threads;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; t++) run_back_job(&jobs[t]);
+#else
+    pthread_t tids[64];
+    int started[64] = {0};
+    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run_back_job, &jobs[t]) == 0;
+    run_back_job(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(tids[t], NULL);
+        else run_back_job(&jobs[t]);
+    }
+#endif
+    return 0;
+}
+
+/* ---- bfloat16 forward (CPUs with AVX512-BF16) ------------------------------------------------
+   The same tiles as the float32 forward, with both products done by vdpbf16ps (pairs of bf16
+   products summed into float32: twice the float32 FMA rate). K is stored as pairs of head
+   dimensions per key, V as pairs of keys per head dimension, p is rounded to bf16 before p.V
+   (as bf16 flash attention does); scores, max, exp, sums and lse stay float32. */
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+#include <immintrin.h>
+#include <stdint.h>
+
+static inline float bf2f(uint16_t x) {
+    uint32_t u = (uint32_t)x << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+typedef struct {
+    const uint16_t *q, *k, *v;
+    long B, S, H, D;
+    long qs[3], ks[3], vs[3];
+    uint16_t *out;
+    float *lse;
+    float scale;
+    long item_begin, item_end, chunks;
+} Job16;
+
+static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, float *scores, uint16_t *pb,
+                       long *owner) {
+    const long S = j->S, D = j->D, H = j->H;
+    const long Sp = (S + 2 * LANES - 1) / (2 * LANES) * (2 * LANES); /* even key pairs, whole vectors */
+    const long bh = item / j->chunks, chunk = item % j->chunks;
+    const long b = bh / H, h = bh % H, DV = D / LANES, DP = D / 2;
+    const uint16_t *qb = j->q + b * j->qs[0] + h * j->qs[2];
+    const uint16_t *kb = j->k + b * j->ks[0] + h * j->ks[2];
+    const uint16_t *vb = j->v + b * j->vs[0] + h * j->vs[2];
+    if (*owner != bh) {
+        /* kp[(t * Sp + key) * 2 + e] = k[key][2t + e];  vp[((dv * Sp/2 + m) * 16 + d) * 2 + e] = v[2m + e][dv*16 + d] */
+        for (long key = 0; key < Sp; key++)
+            for (long t = 0; t < DP; t++)
+                for (long e = 0; e < 2; e++)
+                    kp[(t * Sp + key) * 2 + e] = key < S ? kb[key * j->ks[1] + 2 * t + e] : 0;
+        for (long dv = 0; dv < DV; dv++)
+            for (long m = 0; m < Sp / 2; m++)
+                for (long d = 0; d < LANES; d++)
+                    for (long e = 0; e < 2; e++) {
+                        long key = 2 * m + e;
+                        vp[((dv * (Sp / 2) + m) * LANES + d) * 2 + e] =
+                            key < S ? vb[key * j->vs[1] + dv * LANES + d] : 0;
+                    }
+        *owner = bh;
+    }
+    const long per = (S + j->chunks - 1) / j->chunks;
+    const long q0 = chunk * per, q1 = q0 + per < S ? q0 + per : S;
+    const __m512 scale = _mm512_set1_ps(j->scale);
+    for (long i0 = q0; i0 < q1; i0 += ROWS) {
+        const long rows = q1 - i0 < ROWS ? q1 - i0 : ROWS;
+        uint32_t qr[ROWS][64];
+        for (long r = 0; r < ROWS; r++)
+            for (long t = 0; t < DP; t++) {
+                uint32_t pair = 0;
+                if (r < rows) memcpy(&pair, qb + (i0 + r) * j->qs[1] + 2 * t, 4);
+                qr[r][t] = pair;
+            }
+        __m512 mx[ROWS];
+        for (long r = 0; r < ROWS; r++) mx[r] = _mm512_set1_ps(-INFINITY);
+        for (long jb = 0; jb < Sp; jb += LANES) {
+            __m512 acc[ROWS];
+            for (long r = 0; r < ROWS; r++) acc[r] = _mm512_setzero_ps();
+            for (long t = 0; t < DP; t++) {
+                __m512bh kv = (__m512bh)_mm512_load_si512((const void *)(kp + (t * Sp + jb) * 2));
+                for (long r = 0; r < ROWS; r++)
+                    acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_set1_epi32((int)qr[r][t]), kv);
+            }
+            for (long r = 0; r < ROWS; r++) {
+                __m512 sc = _mm512_mul_ps(acc[r], scale);
+                if (jb + LANES > S) {
+                    __mmask16 valid = (__mmask16)(S - jb >= LANES ? 0xFFFF : ((1u << (S - jb > 0 ? S - jb : 0)) - 1u));
+                    sc = _mm512_mask_blend_ps(valid, _mm512_set1_ps(-INFINITY), sc);
+                }
+                _mm512_store_ps(scores + r * Sp + jb, sc);
+                mx[r] = _mm512_max_ps(mx[r], sc);
+            }
+        }
+        float inv[ROWS];
+        for (long r = 0; r < ROWS; r++) {
+            float m = _mm512_reduce_max_ps(mx[r]);
+            v16 mm = splat(m), sum = splat(0.0f);
+            float *row = scores + r * Sp;
+            for (long jb = 0; jb < Sp; jb += 2 * LANES) {
+                v16 p0 = vexp(*(v16 *)(row + jb) - mm), p1 = vexp(*(v16 *)(row + jb + LANES) - mm);
+                if (jb + 2 * LANES > S)
+                    for (long l = 0; l < LANES; l++) {
+                        if (jb + l >= S) p0[l] = 0.0f;
+                        if (jb + LANES + l >= S) p1[l] = 0.0f;
+                    }
+                sum += p0 + p1;
+                __m512bh packed = _mm512_cvtne2ps_pbh((__m512)p1, (__m512)p0);
+                _mm512_store_si512((void *)(pb + r * Sp + jb), (__m512i)packed);
+            }
+            float l = hsum(sum);
+            inv[r] = 1.0f / l;
+            if (r < rows) j->lse[bh * S + i0 + r] = m + logf(l);
+        }
+        for (long dv = 0; dv < DV; dv++) {
+            __m512 acc[ROWS];
+            for (long r = 0; r < ROWS; r++) acc[r] = _mm512_setzero_ps();
+            const uint16_t *vcol = vp + dv * (Sp / 2) * LANES * 2;
+            for (long m = 0; m < Sp / 2; m++) {
+                __m512bh vv = (__m512bh)_mm512_load_si512((const void *)(vcol + m * LANES * 2));
+                for (long r = 0; r < ROWS; r++) {
+                    uint32_t pair;
+                    memcpy(&pair, pb + r * Sp + 2 * m, 4);
+                    acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_set1_epi32((int)pair), vv);
+                }
+            }
+            for (long r = 0; r < rows; r++) {
+                __m256bh o = _mm512_cvtneps_pbh(_mm512_mul_ps(acc[r], _mm512_set1_ps(inv[r])));
+                _mm256_storeu_si256((__m256i *)(j->out + ((b * S + i0 + r) * H + h) * D + dv * LANES), (__m256i)o);
+            }
+        }
+    }
+}
+
+static void *run_job16(void *arg) {
+    const Job16 *j = (const Job16 *)arg;
+    const long Sp = (j->S + 2 * LANES - 1) / (2 * LANES) * (2 * LANES);
+    uint16_t *kp = aligned_alloc(64, sizeof(uint16_t) * (size_t)(j->D * Sp));
+    uint16_t *vp = aligned_alloc(64, sizeof(uint16_t) * (size_t)(j->D * Sp));
+    float *scores = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
+    uint16_t *pb = aligned_alloc(64, sizeof(uint16_t) * (size_t)(ROWS * Sp));
+    long owner = -1;
+    if (kp && vp && scores && pb)
+        for (long item = j->item_begin; item < j->item_end; item++) run_item16(j, item, kp, vp, scores, pb, &owner);
+    free(kp);
+    free(vp);
+    free(scores);
+    free(pb);
+    return NULL;
+}
+
+int hrm_attention_forward_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, long B, long S, long H,
+                               long D, const long *qs, const long *ks, const long *vs, uint16_t *out, float *lse,
+                               float scale, int threads) {
+    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
+    if (B * H == 0) return 0;
+    Job16 base = {q, k, v, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
+                  out, lse, scale, 0, 0, 1};
+    long bh = B * H;
+    base.chunks = bh >= 4L * threads ? 1 : (4L * threads + bh - 1) / bh;
+    long items = bh * base.chunks;
+    if (threads > items) threads = (int)items;
+    if (threads > 64) threads = 64;
+    Job16 jobs[64];
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = base;
+        jobs[t].item_begin = items * t / threads;
+        jobs[t].item_end = items * (t + 1) / threads;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; t++) run_job16(&jobs[t]);
+#else
+    pthread_t tids[64];
+    int started[64] = {0};
+    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run_job16, &jobs[t]) == 0;
+    run_job16(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(tids[t], NULL);
+        else run_job16(&jobs[t]);
+    }
+#endif
+    return 0;
+}
+#define HRM_HAS_BF16 1
+#else
+#define HRM_HAS_BF16 0
+#endif
+
+/* 1 when this build has the bfloat16 forward (the CPU has AVX512-BF16), else 0. */
+int hrm_attention_has_bf16(void) { return HRM_HAS_BF16; }
+
+/* Returns 0 on success, nonzero when the shape is not supported (the caller falls back). */
+int hrm_attention_forward(const float *q, const float *k, const float *v, long B, long S, long H, long D,
+                          const long *qs, const long *ks, const long *vs, float *out, float *lse, float scale,
+                          int threads) {
+    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
+    if (B * H == 0) return 0; /* nothing to compute */
+    Job base = {q, k, v, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
+                out, lse, scale, 0, 0, 1};
+    long bh = B * H;
+    base.chunks = bh >= 4L * threads ? 1 : (4L * threads + bh - 1) / bh;
+    long items = bh * base.chunks;
+    if (threads > items) threads = (int)items;
+    if (threads > 64) threads = 64;
+    Job jobs[64];
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = base;
+        jobs[t].item_begin = items * t / threads;
+        jobs[t].item_end = items * (t + 1) / threads;
+    }
+#ifdef _OPENMP
+    /* torch's own OpenMP runtime (same soname, already loaded): its worker threads run this, so
+       they are not left spinning against threads of ours for the same cores. */
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; t++) run_job(&jobs[t]);
+#else
+    pthread_t tids[64];
+    int started[64] = {0};
+    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run_job, &jobs[t]) == 0;
+    run_job(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(tids[t], NULL);
+        else run_job(&jobs[t]);
+    }
+#endif
+    return 0;
+}
