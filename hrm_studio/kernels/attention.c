@@ -51,6 +51,24 @@ static inline v16 vexp(v16 x) {
     return p * (v16)bits;
 }
 
+/* exp(x) for x <= 0 to ~4e-5 relative error: enough where p is rounded to bfloat16 (8 bits of
+   mantissa, 4e-3) right after; two fewer multiply-adds than vexp. */
+static inline v16 vexp_bf16(v16 x) {
+    x = vmax(x, splat(-87.0f));
+    const v16 magic = splat(12582912.0f);
+    v16 t = x * splat(1.44269504088896341f) + magic;
+    v16 n = t - magic;
+    v16 r = x - n * splat(0.693145751953125f);
+    r = r - n * splat(1.428606765330187045e-06f);
+    v16 p = splat(1.0f / 24.0f);
+    p = p * r + splat(1.0f / 6.0f);
+    p = p * r + splat(0.5f);
+    p = p * r + splat(1.0f);
+    p = p * r + splat(1.0f);
+    v16i bits = ((v16i)t - (v16i)magic + 127) << 23;
+    return p * (v16)bits;
+}
+
 static inline float hmax(v16 x) {
     float m = x[0];
     for (int i = 1; i < LANES; i++) m = x[i] > m ? x[i] : m;
@@ -63,8 +81,37 @@ static inline float hsum(v16 x) {
     return s;
 }
 
+/* RoPE on the adjacent pairs (x[2t], x[2t+1]) of one row at position pos, as the complex product
+   (a + ib)(c + is) with c, s from [S][D/2] tables; q and k arrive in pair order (layers.rope_pair_order).
+   NULL tables: a plain copy (no RoPE). */
+static inline void rope_row(const float *x, float *y, long D, const float *cs, const float *sn, long pos) {
+    if (!cs) {
+        for (long d = 0; d < D; d++) y[d] = x[d];
+        return;
+    }
+    const long half = D / 2;
+    for (long t = 0; t < half; t++) {
+        float a = x[2 * t], b = x[2 * t + 1], c = cs[pos * half + t], sv = sn[pos * half + t];
+        y[2 * t] = a * c - b * sv;
+        y[2 * t + 1] = a * sv + b * c;
+    }
+}
+
+/* The transpose of rope_row (rotation by -angle), in place: turns a gradient with respect to the
+   rotated row into one with respect to the row before RoPE. */
+static inline void unrope_row(float *y, long D, const float *cs, const float *sn, long pos) {
+    if (!cs) return;
+    const long half = D / 2;
+    for (long t = 0; t < half; t++) {
+        float a = y[2 * t], b = y[2 * t + 1], c = cs[pos * half + t], sv = sn[pos * half + t];
+        y[2 * t] = a * c + b * sv;
+        y[2 * t + 1] = b * c - a * sv;
+    }
+}
+
 typedef struct {
     const float *q, *k, *v;
+    const float *cs, *sn;     /* RoPE tables [S][D/2], or NULL */
     long B, S, H, D;
     long qs[3], ks[3], vs[3]; /* strides (elements) for batch, position, head; head_dim is contiguous */
     float *out;               /* [B, S, H, D] contiguous */
@@ -82,8 +129,11 @@ static void run_item(const Job *j, long item, float *kt, float *scores, long *kt
     const float *kb = j->k + b * j->ks[0] + h * j->ks[2];
     const float *vb = j->v + b * j->vs[0] + h * j->vs[2];
     if (*kt_owner != bh) { /* K transposed to [D][Sp], padded keys score -inf via the max below */
-        for (long s = 0; s < S; s++)
-            for (long d = 0; d < D; d++) kt[d * Sp + s] = kb[s * j->ks[1] + d];
+        for (long s = 0; s < S; s++) {
+            float row[128];
+            rope_row(kb + s * j->ks[1], row, D, j->cs, j->sn, s);
+            for (long d = 0; d < D; d++) kt[d * Sp + s] = row[d];
+        }
         for (long s = S; s < Sp; s++)
             for (long d = 0; d < D; d++) kt[d * Sp + s] = 0.0f;
         *kt_owner = bh;
@@ -94,9 +144,10 @@ static void run_item(const Job *j, long item, float *kt, float *scores, long *kt
     for (long i0 = q0; i0 < q1; i0 += ROWS) {
         const long rows = q1 - i0 < ROWS ? q1 - i0 : ROWS;
         float qr[ROWS][128];
-        for (long r = 0; r < ROWS; r++)
-            for (long d = 0; d < D; d++)
-                qr[r][d] = r < rows ? qb[(i0 + r) * j->qs[1] + d] * j->scale : 0.0f;
+        for (long r = 0; r < ROWS; r++) {
+            if (r < rows) rope_row(qb + (i0 + r) * j->qs[1], qr[r], D, j->cs, j->sn, i0 + r);
+            for (long d = 0; d < D; d++) qr[r][d] = r < rows ? qr[r][d] * j->scale : 0.0f;
+        }
         v16 mx[ROWS];
         for (long r = 0; r < ROWS; r++) mx[r] = splat(-INFINITY);
         for (long jb = 0; jb < Sp; jb += LANES) {
@@ -167,6 +218,7 @@ static void *run_job(void *arg) {
 
 typedef struct {
     const float *q, *k, *v, *o, *g; /* g = dO */
+    const float *cs, *sn;           /* RoPE tables [S][D/2], or NULL (q and k then need no rotation) */
     long qs[3], ks[3], vs[3], os[3], gs[3];
     const float *lse;               /* [B, H, S] */
     float *dq, *dk, *dv;            /* [B, S, H, D] contiguous */
@@ -175,8 +227,8 @@ typedef struct {
     long item_begin, item_end;
 } BackJob;
 
-static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *pbuf, float *dsbuf, float *dkacc,
-                      float *dvacc) {
+static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *krot, float *pbuf, float *dsbuf,
+                      float *dkacc, float *dvacc) {
     const long S = j->S, D = j->D, H = j->H;
     const long Sp = (S + LANES - 1) / LANES * LANES;
     const long b = bh / H, h = bh % H, DV = D / LANES;
@@ -185,11 +237,13 @@ static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *pb
     const float *vb = j->v + b * j->vs[0] + h * j->vs[2];
     const float *ob = j->o + b * j->os[0] + h * j->os[2];
     const float *gb = j->g + b * j->gs[0] + h * j->gs[2];
-    for (long s = 0; s < Sp; s++)
+    for (long s = 0; s < Sp; s++) {
+        if (s < S) rope_row(kb + s * j->ks[1], krot + s * D, D, j->cs, j->sn, s);
         for (long d = 0; d < D; d++) {
-            kt[d * Sp + s] = s < S ? kb[s * j->ks[1] + d] : 0.0f;
+            kt[d * Sp + s] = s < S ? krot[s * D + d] : 0.0f;
             vt[d * Sp + s] = s < S ? vb[s * j->vs[1] + d] : 0.0f;
         }
+    }
     memset(dkacc, 0, sizeof(float) * (size_t)(S * D));
     memset(dvacc, 0, sizeof(float) * (size_t)(S * D));
     for (long i0 = 0; i0 < S; i0 += ROWS) {
@@ -197,9 +251,10 @@ static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *pb
         float qr[ROWS][128], gr[ROWS][128], lse[ROWS], dd[ROWS];
         for (long r = 0; r < ROWS; r++) {
             float acc = 0.0f;
+            if (r < rows) rope_row(qb + (i0 + r) * j->qs[1], qr[r], D, j->cs, j->sn, i0 + r);
             for (long d = 0; d < D; d++) {
                 if (r < rows) {
-                    qr[r][d] = qb[(i0 + r) * j->qs[1] + d] * j->scale;
+                    qr[r][d] *= j->scale;
                     gr[r][d] = gb[(i0 + r) * j->gs[1] + d];
                     acc += gr[r][d] * ob[(i0 + r) * j->os[1] + d];
                 } else {
@@ -241,7 +296,7 @@ static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *pb
                 dq[r] = splat(0.0f);
             }
             for (long s = 0; s < S; s++) {
-                v16 krow = *(const v16u *)(kb + s * j->ks[1] + dv * LANES);
+                v16 krow = *(const v16u *)(krot + s * D + dv * LANES);
                 v16 dka = *(v16u *)(dkacc + s * D + dv * LANES);
                 v16 dva = *(v16u *)(dvacc + s * D + dv * LANES);
                 for (long r = 0; r < ROWS; r++) {
@@ -256,12 +311,15 @@ static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *pb
             for (long r = 0; r < rows; r++)
                 *(v16u *)(j->dq + ((b * S + i0 + r) * H + h) * D + dv * LANES) = dq[r] * j->scale;
         }
+        for (long r = 0; r < rows; r++) unrope_row(j->dq + ((b * S + i0 + r) * H + h) * D, D, j->cs, j->sn, i0 + r);
     }
-    for (long s = 0; s < S; s++)
+    for (long s = 0; s < S; s++) {
+        unrope_row(dkacc + s * D, D, j->cs, j->sn, s);
         for (long dv = 0; dv < DV; dv++) {
             *(v16u *)(j->dk + ((b * S + s) * H + h) * D + dv * LANES) = *(v16u *)(dkacc + s * D + dv * LANES);
             *(v16u *)(j->dv + ((b * S + s) * H + h) * D + dv * LANES) = *(v16u *)(dvacc + s * D + dv * LANES);
         }
+    }
 }
 
 static void *run_back_job(void *arg) {
@@ -272,9 +330,11 @@ static void *run_back_job(void *arg) {
     float *pbuf = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
     float *dsbuf = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
     float *dkacc = aligned_alloc(64, sizeof(float) * n), *dvacc = aligned_alloc(64, sizeof(float) * n);
-    if (kt && vt && pbuf && dsbuf && dkacc && dvacc)
+    float *krot = aligned_alloc(64, sizeof(float) * n);
+    if (kt && vt && krot && pbuf && dsbuf && dkacc && dvacc)
         for (long item = j->item_begin; item < j->item_end; item++)
-            back_item(j, item, kt, vt, pbuf, dsbuf, dkacc, dvacc);
+            back_item(j, item, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc);
+    free(krot);
     free(kt);
     free(vt);
     free(pbuf);
@@ -287,10 +347,10 @@ static void *run_back_job(void *arg) {
 int hrm_attention_backward(const float *q, const float *k, const float *v, const float *o, const float *g,
                            const long *qs, const long *ks, const long *vs, const long *os, const long *gs,
                            const float *lse, float *dq, float *dk, float *dv, long B, long S, long H, long D,
-                           float scale, int threads) {
+                           float scale, const float *rope_cos, const float *rope_sin, int threads) {
     if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
     if (B * H == 0) return 0;
-    BackJob base = {q, k, v, o, g, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
+    BackJob base = {q, k, v, o, g, rope_cos, rope_sin, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
                     {os[0], os[1], os[2]}, {gs[0], gs[1], gs[2]}, lse, dq, dk, dv, B, S, H, D, scale, 0, 0};
     long items = B * H;
     if (threads > items) threads = (int)items;
@@ -333,8 +393,64 @@ static inline float bf2f(uint16_t x) {
     return f;
 }
 
+static inline uint16_t f2bf(float f) { /* round to nearest even, as torch's .to(torch.bfloat16) */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* NaN stays NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+typedef unsigned short v16us __attribute__((vector_size(32), aligned(2)));
+typedef unsigned int v16ui __attribute__((vector_size(64)));
+
+static inline v16 bf16_load(const uint16_t *x) {
+    v16us raw;
+    memcpy(&raw, x, sizeof raw);
+    return (v16)(__builtin_convertvector(raw, v16ui) << 16);
+}
+
+static inline void bf16_store(uint16_t *y, v16 f) { /* round to nearest even; NaN stays NaN */
+    v16ui u = (v16ui)f;
+    v16ui rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    v16ui quiet = (u >> 16) | 0x40u;
+    v16ui nan = (v16ui)((u & 0x7fffffffu) > 0x7f800000u);
+    v16us out = __builtin_convertvector((quiet & nan) | (rounded & ~nan), v16us);
+    memcpy(y, &out, sizeof out);
+}
+
+/* rope_row for a bf16 row: rotated in float32 and rounded back, as layers.rotate_pairs does.
+   ``ce`` / ``se`` are the tables expanded to [S][D] for whole vectors: ce = (c, c), se = (-s, s)
+   per pair, so y = x * ce + swap_pairs(x) * se. NULL: a plain copy. */
+static inline void rope_row16(const uint16_t *x, uint16_t *y, long D, const float *ce, const float *se, long pos) {
+    if (!ce) {
+        memcpy(y, x, sizeof(uint16_t) * (size_t)D);
+        return;
+    }
+    const v16i swap = {1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14};
+    for (long d0 = 0; d0 < D; d0 += LANES) {
+        v16 xv = bf16_load(x + d0);
+        v16 c = *(const v16u *)(ce + pos * D + d0), sv = *(const v16u *)(se + pos * D + d0);
+        bf16_store(y + d0, xv * c + __builtin_shuffle(xv, swap) * sv);
+    }
+}
+
+/* ce / se of rope_row16 from the [S][D/2] cos / sin tables. */
+static void expand_tables(const float *cs, const float *sn, long S, long D, float *ce, float *se) {
+    const long half = D / 2;
+    for (long pos = 0; pos < S; pos++)
+        for (long t = 0; t < half; t++) {
+            float c = cs[pos * half + t], sv = sn[pos * half + t];
+            ce[pos * D + 2 * t] = c;
+            ce[pos * D + 2 * t + 1] = c;
+            se[pos * D + 2 * t] = -sv;
+            se[pos * D + 2 * t + 1] = sv;
+        }
+}
+
 typedef struct {
     const uint16_t *q, *k, *v;
+    const float *cs, *sn;
     long B, S, H, D;
     long qs[3], ks[3], vs[3];
     uint16_t *out;
@@ -344,7 +460,7 @@ typedef struct {
 } Job16;
 
 static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, float *scores, uint16_t *pb,
-                       long *owner) {
+                       const float *ce, const float *se, long *owner) {
     const long S = j->S, D = j->D, H = j->H;
     const long Sp = (S + 2 * LANES - 1) / (2 * LANES) * (2 * LANES); /* even key pairs, whole vectors */
     const long bh = item / j->chunks, chunk = item % j->chunks;
@@ -354,18 +470,25 @@ static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, fl
     const uint16_t *vb = j->v + b * j->vs[0] + h * j->vs[2];
     if (*owner != bh) {
         /* kp[(t * Sp + key) * 2 + e] = k[key][2t + e];  vp[((dv * Sp/2 + m) * 16 + d) * 2 + e] = v[2m + e][dv*16 + d] */
-        for (long key = 0; key < Sp; key++)
+        for (long key = 0; key < Sp; key++) {
+            uint16_t row[128] = {0};
+            if (key < S) rope_row16(kb + key * j->ks[1], row, D, ce, se, key);
             for (long t = 0; t < DP; t++)
-                for (long e = 0; e < 2; e++)
-                    kp[(t * Sp + key) * 2 + e] = key < S ? kb[key * j->ks[1] + 2 * t + e] : 0;
+                for (long e = 0; e < 2; e++) kp[(t * Sp + key) * 2 + e] = row[2 * t + e];
+        }
+        const v16us zero = {0};
+        const v16us lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+        const v16us hi = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
         for (long dv = 0; dv < DV; dv++)
-            for (long m = 0; m < Sp / 2; m++)
-                for (long d = 0; d < LANES; d++)
-                    for (long e = 0; e < 2; e++) {
-                        long key = 2 * m + e;
-                        vp[((dv * (Sp / 2) + m) * LANES + d) * 2 + e] =
-                            key < S ? vb[key * j->vs[1] + dv * LANES + d] : 0;
-                    }
+            for (long m = 0; m < Sp / 2; m++) { /* interleave keys 2m and 2m+1, head dim by head dim */
+                v16us a = zero, c = zero;
+                if (2 * m < S) memcpy(&a, vb + 2 * m * j->vs[1] + dv * LANES, sizeof a);
+                if (2 * m + 1 < S) memcpy(&c, vb + (2 * m + 1) * j->vs[1] + dv * LANES, sizeof c);
+                v16us first = __builtin_shuffle(a, c, lo), second = __builtin_shuffle(a, c, hi);
+                uint16_t *dst = vp + (dv * (Sp / 2) + m) * LANES * 2;
+                memcpy(dst, &first, sizeof first);
+                memcpy(dst + LANES, &second, sizeof second);
+            }
         *owner = bh;
     }
     const long per = (S + j->chunks - 1) / j->chunks;
@@ -374,12 +497,11 @@ static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, fl
     for (long i0 = q0; i0 < q1; i0 += ROWS) {
         const long rows = q1 - i0 < ROWS ? q1 - i0 : ROWS;
         uint32_t qr[ROWS][64];
-        for (long r = 0; r < ROWS; r++)
-            for (long t = 0; t < DP; t++) {
-                uint32_t pair = 0;
-                if (r < rows) memcpy(&pair, qb + (i0 + r) * j->qs[1] + 2 * t, 4);
-                qr[r][t] = pair;
-            }
+        for (long r = 0; r < ROWS; r++) {
+            uint16_t row[128] = {0};
+            if (r < rows) rope_row16(qb + (i0 + r) * j->qs[1], row, D, ce, se, i0 + r);
+            memcpy(qr[r], row, sizeof(uint16_t) * (size_t)D);
+        }
         __m512 mx[ROWS];
         for (long r = 0; r < ROWS; r++) mx[r] = _mm512_set1_ps(-INFINITY);
         for (long jb = 0; jb < Sp; jb += LANES) {
@@ -406,7 +528,7 @@ static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, fl
             v16 mm = splat(m), sum = splat(0.0f);
             float *row = scores + r * Sp;
             for (long jb = 0; jb < Sp; jb += 2 * LANES) {
-                v16 p0 = vexp(*(v16 *)(row + jb) - mm), p1 = vexp(*(v16 *)(row + jb + LANES) - mm);
+                v16 p0 = vexp_bf16(*(v16 *)(row + jb) - mm), p1 = vexp_bf16(*(v16 *)(row + jb + LANES) - mm);
                 if (jb + 2 * LANES > S)
                     for (long l = 0; l < LANES; l++) {
                         if (jb + l >= S) p0[l] = 0.0f;
@@ -447,9 +569,18 @@ static void *run_job16(void *arg) {
     uint16_t *vp = aligned_alloc(64, sizeof(uint16_t) * (size_t)(j->D * Sp));
     float *scores = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
     uint16_t *pb = aligned_alloc(64, sizeof(uint16_t) * (size_t)(ROWS * Sp));
+    float *ce = NULL, *se = NULL;
+    if (j->cs) {
+        ce = malloc(sizeof(float) * (size_t)(j->S * j->D));
+        se = malloc(sizeof(float) * (size_t)(j->S * j->D));
+        if (ce && se) expand_tables(j->cs, j->sn, j->S, j->D, ce, se);
+    }
     long owner = -1;
-    if (kp && vp && scores && pb)
-        for (long item = j->item_begin; item < j->item_end; item++) run_item16(j, item, kp, vp, scores, pb, &owner);
+    if (kp && vp && scores && pb && (!j->cs || (ce && se)))
+        for (long item = j->item_begin; item < j->item_end; item++)
+            run_item16(j, item, kp, vp, scores, pb, ce, se, &owner);
+    free(ce);
+    free(se);
     free(kp);
     free(vp);
     free(scores);
@@ -459,10 +590,10 @@ static void *run_job16(void *arg) {
 
 int hrm_attention_forward_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, long B, long S, long H,
                                long D, const long *qs, const long *ks, const long *vs, uint16_t *out, float *lse,
-                               float scale, int threads) {
+                               float scale, const float *rope_cos, const float *rope_sin, int threads) {
     if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
     if (B * H == 0) return 0;
-    Job16 base = {q, k, v, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
+    Job16 base = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
                   out, lse, scale, 0, 0, 1};
     long bh = B * H;
     base.chunks = bh >= 4L * threads ? 1 : (4L * threads + bh - 1) / bh;
@@ -501,10 +632,10 @@ int hrm_attention_has_bf16(void) { return HRM_HAS_BF16; }
 /* Returns 0 on success, nonzero when the shape is not supported (the caller falls back). */
 int hrm_attention_forward(const float *q, const float *k, const float *v, long B, long S, long H, long D,
                           const long *qs, const long *ks, const long *vs, float *out, float *lse, float scale,
-                          int threads) {
+                          const float *rope_cos, const float *rope_sin, int threads) {
     if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
     if (B * H == 0) return 0; /* nothing to compute */
-    Job base = {q, k, v, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
+    Job base = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
                 out, lse, scale, 0, 0, 1};
     long bh = B * H;
     base.chunks = bh >= 4L * threads ? 1 : (4L * threads + bh - 1) / bh;

@@ -1,69 +1,92 @@
-"""Attention through HRM Studio's fused C kernels (forward and backward).
+"""Attention through HRM Studio's fused C kernels (RoPE, forward and backward in one pass each).
 
-The kernels (``hrm_studio/kernels/attention.c``) compute ``softmax(q kᵀ/√d) v`` in float32 and
-its gradients, equal to torch's to float32 rounding. On 901 positions × head size 16 (the
-seed models on the 30×30 canvas) forward + backward take ~0.7× the time of torch's CPU flash
-attention (measured; see benchmarks/). Whatever the kernels do not cover (another dtype, a
-head size that is not a multiple of 16, keys of another length) goes to
-``scaled_dot_product_attention`` unchanged. This module does no file I/O: the library comes
-in already loaded (see :mod:`hrm_studio.kernels.build`).
+The kernels (``hrm_studio/kernels/attention.c``) compute ``softmax(q kᵀ/√d) v`` and its
+gradients, equal to torch's to float32 rounding, and apply RoPE to q and k as they read them
+(so no rotated copies are made). On 901 positions × head size 16 (the seed models on the
+30×30 canvas) forward + backward take ~0.7× the time of torch's CPU flash attention in
+float32, and the bfloat16 forward ~0.5× (measured; see benchmarks/). Whatever the kernels do
+not cover (another dtype, a head size that is not a multiple of 16, keys of another length)
+goes through :func:`~hrm_studio.model.layers.rotate_pairs` and ``scaled_dot_product_attention``
+unchanged. This module does no file I/O: the library comes in already loaded (see
+:mod:`hrm_studio.kernels.build`).
 """
 
 from __future__ import annotations
 
 import ctypes
-from typing import Any
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
 
+from .layers import CosSin, rotate_pairs
+
 __all__ = ["FusedAttention"]
 
 _Strides = ctypes.c_long * 3
+_Ptr = ctypes.c_void_p
 
 
 def _strides(t: torch.Tensor) -> Any:
     return _Strides(t.stride(0), t.stride(1), t.stride(2))
 
 
+def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
+    return None if t is None else t.data_ptr()
+
+
+Tables = tuple[Optional[torch.Tensor], Optional[torch.Tensor]]
+
+
 class _KernelAttention(torch.autograd.Function):
-    """q, k, v ``[batch, seq, heads, head_dim]`` (strided views are fine) → out, same layout."""
+    """q, k, v ``[batch, seq, heads, head_dim]`` (strided views are fine; q and k before RoPE,
+    in pair order, when tables are given) → out, same layout."""
 
     @staticmethod
-    def forward(ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, kernel: "FusedAttention") -> torch.Tensor:
-        out, lse = kernel.run(q, k, v)
-        ctx.save_for_backward(q, k, v, out, lse)
+    def forward(ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cos: Optional[torch.Tensor],
+                sin: Optional[torch.Tensor], kernel: "FusedAttention") -> torch.Tensor:
+        out, lse = kernel.run(q, k, v, (cos, sin))
+        ctx.save_for_backward(q, k, v, out, lse, cos, sin)
         ctx.kernel = kernel
         return out
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor) -> Any:
-        q, k, v, out, lse = ctx.saved_tensors
+        q, k, v, out, lse, cos, sin = ctx.saved_tensors
         kernel: FusedAttention = ctx.kernel
         if q.dtype == torch.float32:
-            return (*kernel.run_backward(q, k, v, out, lse, grad_out), None)
-        # bfloat16: the float32 backward on the upcast values (exact), gradients rounded back.
-        grads = kernel.run_backward(q.float(), k.float(), v.float(), out.float(), lse, grad_out.float())
-        return (*(g.to(q.dtype) for g in grads), None)
+            return (*kernel.run_backward(q, k, v, out, lse, grad_out, (cos, sin)), None, None, None)
+        # bfloat16: the float32 backward on the upcast values, gradients rounded back. q and k are
+        # rotated here and rounded to bfloat16 first, exactly as the forward saw them: rotating the
+        # float32 copies instead would shift the scores against the forward's log-sum-exp.
+        full = None if cos is None else (torch.cat((cos, cos), -1), torch.cat((sin, sin), -1))
+        if full is not None:
+            q, k = rotate_pairs(q, *full), rotate_pairs(k, *full)
+        dq, dk, dv = kernel.run_backward(q.float(), k.float(), v.float(), out.float(), lse, grad_out.float())
+        if full is not None:  # back through RoPE: the rotation by the opposite angle
+            dq, dk = rotate_pairs(dq, full[0], -full[1]), rotate_pairs(dk, full[0], -full[1])
+        return dq.to(q.dtype), dk.to(q.dtype), dv.to(q.dtype), None, None, None
 
 
 class FusedAttention:
-    """Callable ``(q, k, v) → out`` over ``[batch, seq, heads, head_dim]`` tensors.
+    """Callable ``(q, k, v, cos_sin=None) → out`` over ``[batch, seq, heads, head_dim]`` tensors.
 
-    Holds the loaded library's entry point; one instance serves every Attention module of a
-    model. Threads follow ``torch.get_num_threads()`` at each call, like torch's kernels.
+    With ``cos_sin`` (the ``[seq, head_dim]`` tables of RotaryEmbedding), q and k are taken
+    *before* RoPE, their rotation pairs adjacent (see ``layers.rope_pair_order``), and rotated
+    inside the kernel. Holds the loaded library's entry points; one instance serves every
+    Attention module of a model. Threads follow ``torch.get_num_threads()`` at each call.
     """
 
     def __init__(self, library: ctypes.CDLL) -> None:
         fn = library.hrm_attention_forward
         fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_long] * 4 + [_Strides] * 3 + [
-            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_float, ctypes.c_int]
+        fn.argtypes = [_Ptr] * 3 + [ctypes.c_long] * 4 + [_Strides] * 3 + [_Ptr, _Ptr, ctypes.c_float, _Ptr, _Ptr,
+                                                                           ctypes.c_int]
         self._fn = fn
         back = library.hrm_attention_backward
         back.restype = ctypes.c_int
-        back.argtypes = [ctypes.c_void_p] * 5 + [_Strides] * 5 + [ctypes.c_void_p] * 4 + [ctypes.c_long] * 4 + [
-            ctypes.c_float, ctypes.c_int]
+        back.argtypes = [_Ptr] * 5 + [_Strides] * 5 + [_Ptr] * 4 + [ctypes.c_long] * 4 + [
+            ctypes.c_float, _Ptr, _Ptr, ctypes.c_int]
         self._back = back
         # The bfloat16 forward exists only where the compiler targeted a CPU with AVX512-BF16.
         self._fn16 = None
@@ -84,22 +107,26 @@ class FusedAttention:
         dtype_ok = q.dtype == torch.float32 or (q.dtype == torch.bfloat16 and self._fn16 is not None)
         return dtype_ok and q.device.type == "cpu" and d % 16 == 0 and d <= 128 and q.stride(-1) == 1
 
-    def run(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def run(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+            tables: Tables = (None, None)) -> tuple[torch.Tensor, torch.Tensor]:
+        """Output and per-query log-sum-exp ``[batch, heads, seq]`` (what the backward needs)."""
         batch, seq, heads, dim = q.shape
         out = torch.empty((batch, seq, heads, dim), dtype=q.dtype)
         lse = torch.empty((batch, heads, seq), dtype=torch.float32)
         fn = self._fn if q.dtype == torch.float32 else self._fn16
         assert fn is not None, "bfloat16 attention needs a CPU with AVX512-BF16"
         code = fn(q.data_ptr(), k.data_ptr(), v.data_ptr(), batch, seq, heads, dim,
-                        _strides(q), _strides(k), _strides(v), out.data_ptr(), lse.data_ptr(),
-                        dim ** -0.5, torch.get_num_threads())
+                  _strides(q), _strides(k), _strides(v), out.data_ptr(), lse.data_ptr(),
+                  dim ** -0.5, _ptr(tables[0]), _ptr(tables[1]), torch.get_num_threads())
         if code != 0:
             raise RuntimeError(f"the fused attention kernel refused shape {tuple(q.shape)}")
         return out, lse
 
     def run_backward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
-                     lse: torch.Tensor, grad_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Gradients of q, k, v (``[batch, seq, heads, head_dim]``, contiguous) from the output's."""
+                     lse: torch.Tensor, grad_out: torch.Tensor,
+                     tables: Tables = (None, None)) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradients of q, k, v (``[batch, seq, heads, head_dim]``, contiguous; for q and k before
+        RoPE when tables are given) from the output's. Float32 only."""
         batch, seq, heads, dim = q.shape
         if grad_out.stride(-1) != 1:
             grad_out = grad_out.contiguous()
@@ -107,16 +134,27 @@ class FusedAttention:
         code = self._back(q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), grad_out.data_ptr(),
                           _strides(q), _strides(k), _strides(v), _strides(out), _strides(grad_out),
                           lse.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(), batch, seq, heads, dim,
-                          dim ** -0.5, torch.get_num_threads())
+                          dim ** -0.5, _ptr(tables[0]), _ptr(tables[1]), torch.get_num_threads())
         if code != 0:
             raise RuntimeError(f"the fused attention backward refused shape {tuple(q.shape)}")
         return dq, dk, dv
 
-    def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        if not (self.supports(q) and q.numel() > 0 and k.shape == v.shape == q.shape
-                and k.stride(-1) == 1 and v.stride(-1) == 1 and k.dtype == v.dtype == q.dtype):
+    def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                 cos_sin: Optional[CosSin] = None) -> torch.Tensor:
+        fits = (self.supports(q) and q.numel() > 0 and k.shape == v.shape == q.shape
+                and k.stride(-1) == 1 and v.stride(-1) == 1 and k.dtype == v.dtype == q.dtype)
+        if cos_sin is not None:
+            fits = (fits and tuple(cos_sin[0].shape) == tuple(cos_sin[1].shape) == (q.shape[1], q.shape[-1])
+                    and cos_sin[0].dtype == cos_sin[1].dtype == torch.float32)
+        if not fits:
+            if cos_sin is not None:
+                q, k = rotate_pairs(q, *cos_sin), rotate_pairs(k, *cos_sin)
             return F.scaled_dot_product_attention(
                 q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2)
+        cos = sin = None
+        if cos_sin is not None:  # both halves of each table are equal: the kernel reads [seq, head_dim / 2]
+            half = q.shape[-1] // 2
+            cos, sin = cos_sin[0][:, :half].contiguous(), cos_sin[1][:, :half].contiguous()
         if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
-            return _KernelAttention.apply(q, k, v, self)
-        return self.run(q, k, v)[0]
+            return _KernelAttention.apply(q, k, v, cos, sin, self)
+        return self.run(q, k, v, (cos, sin))[0]

@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 CosSin = Tuple[torch.Tensor, torch.Tensor]
-# (q, k, v) → out, all [batch, seq, heads, head_dim]: a drop-in for SDPA (see fused_attention.py).
-AttentionKernel = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+# (q, k, v, cos_sin) → out, all [batch, seq, heads, head_dim]; q and k before RoPE (in pair order)
+# when cos_sin is given: RoPE + SDPA in one (see fused_attention.py).
+AttentionKernel = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, Optional[CosSin]], torch.Tensor]
 
 __all__ = [
     "CosSin",
@@ -70,8 +71,10 @@ def rms_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
     Computed in float32 whatever the activation dtype, because bfloat16 squares and means
     lose too much precision; the result is returned in the input dtype.
     """
-    if x.dtype == torch.float32:
-        return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps)
+    if x.dtype in (torch.float32, torch.bfloat16):
+        # torch's fused kernel: one pass instead of five (square, mean, add, rsqrt, multiply),
+        # bit-identical to them, and it accumulates bfloat16 in float32 by itself (tested).
+        return F.rms_norm(x, (x.shape[-1],), eps=eps)
     x32 = x.to(torch.float32)
     return (x32 * torch.rsqrt(x32.square().mean(-1, keepdim=True) + eps)).to(x.dtype)
 
@@ -207,8 +210,9 @@ class Attention(nn.Module):
     Every token attends to every other (puzzles are not sequences read left to right).
     With RoPE, q and k are projected in pair order (:func:`rope_pair_order`) and rotated by
     one complex multiply; that was 4–6 % of a seed-improved training step (measured).
-    ``kernel``, when set, replaces ``scaled_dot_product_attention`` (same maths; not saved in
-    checkpoints).
+    ``kernel``, when set, replaces RoPE + ``scaled_dot_product_attention``: it takes q and k
+    before rotation (see :class:`~hrm_studio.model.fused_attention.FusedAttention`); same maths,
+    not saved in checkpoints.
     """
 
     def __init__(self, hidden_size: int, head_dim: int, num_heads: int) -> None:
@@ -231,18 +235,18 @@ class Attention(nn.Module):
         else:
             weight = self.qkv_proj.weight[self.pair_order]
             qkv = F.linear(x, weight if weight.dtype == x.dtype else weight.to(x.dtype))
-            qk = rotate_pairs(qkv[..., : 2 * heads * dim].unflatten(-1, (2 * heads, dim)), *cos_sin)
-            q, k = qk.split(heads, dim=2)
+            qk = qkv[..., : 2 * heads * dim].unflatten(-1, (2 * heads, dim))
             v = qkv[..., 2 * heads * dim:].unflatten(-1, (heads, dim))
+            fused = self.kernel is not None and queries is None
+            q, k = (qk if fused else rotate_pairs(qk, *cos_sin)).split(heads, dim=2)
+        if self.kernel is not None and queries is None:
+            # The kernel applies RoPE itself as it reads q and k (no rotated copies are made).
+            return self.o_proj(self.kernel(q, k, v, cos_sin).reshape(batch, seq, heads * dim))
         if queries is not None:
             q = q[:, :queries]
-        if self.kernel is not None and queries is None:
-            out = self.kernel(q, k, v).reshape(batch, seq, heads * dim)
-        else:
-            # SDPA wants [batch, heads, seq, head_dim] (strided views are as fast as copies here).
-            out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
-            out = out.transpose(1, 2).reshape(batch, q.shape[1], heads * dim)
-        return self.o_proj(out)
+        # SDPA wants [batch, heads, seq, head_dim] (strided views are as fast as copies here).
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        return self.o_proj(out.transpose(1, 2).reshape(batch, q.shape[1], heads * dim))
 
 
 class SwiGLU(nn.Module):

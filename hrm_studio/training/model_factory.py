@@ -48,6 +48,8 @@ def attention_kernel(setting: str) -> tuple[FusedAttention | None, str]:
 
 
 def build_head(config: RunConfig, hrm_cfg: HRMConfig) -> ACTLossHead:
+    """The model and its loss head, with HRM Studio's attention kernel where the
+    ``attention_kernel`` setting and the machine allow."""
     model = HRM(hrm_cfg)
     model.use_attention_kernel(attention_kernel(config.train.attention_kernel)[0])
     return ACTLossHead(model, config.model.loss_type)

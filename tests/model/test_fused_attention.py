@@ -324,10 +324,6 @@ def test_rope_with_an_unsupported_head_size_falls_back_to_rotate_pairs_then_sdpa
     assert torch.equal(out, ref_out) and torch.equal(grad, ref_grad)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="production bug: FusedAttention.__call__ does not check the tables' width, so "
-                   "tables for another head size go to the kernel (a wrong rotation; tables narrower than "
-                   "head_dim / 2 are read past their end) instead of falling back")
 def test_rope_tables_for_another_head_size_are_not_sent_to_the_kernel(kernel, monkeypatch):
     _refuse_the_c_kernel(kernel, monkeypatch)
     q, k, v = _split(_fused_qkv((1, 37, 1, 32), seed=24).detach(), 1, 32)
