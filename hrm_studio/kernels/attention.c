@@ -120,8 +120,11 @@ typedef struct {
     long item_begin, item_end, chunks;
 } Job;
 
-static void run_item(const Job *j, long item, float *kt, float *scores, long *kt_owner) {
-    const long S = j->S, D = j->D, H = j->H;
+/* The item's work with the head size D as an argument: inlined into run_item with D a constant
+   for the common sizes, so the compiler unrolls the head-dimension loops (measured: ~7 %). */
+static inline __attribute__((always_inline)) void run_item_d(const Job *j, long item, float *kt, float *scores,
+                                                              long *kt_owner, const long D) {
+    const long S = j->S, H = j->H;
     const long Sp = (S + LANES - 1) / LANES * LANES;
     const long bh = item / j->chunks, chunk = item % j->chunks;
     const long b = bh / H, h = bh % H;
@@ -197,6 +200,15 @@ static void run_item(const Job *j, long item, float *kt, float *scores, long *kt
     }
 }
 
+static void run_item(const Job *j, long item, float *kt, float *scores, long *kt_owner) {
+    switch (j->D) {
+    case 16: run_item_d(j, item, kt, scores, kt_owner, 16); break;
+    case 32: run_item_d(j, item, kt, scores, kt_owner, 32); break;
+    case 64: run_item_d(j, item, kt, scores, kt_owner, 64); break;
+    default: run_item_d(j, item, kt, scores, kt_owner, j->D);
+    }
+}
+
 static void *run_job(void *arg) {
     const Job *j = (const Job *)arg;
     const long Sp = (j->S + LANES - 1) / LANES * LANES;
@@ -227,9 +239,10 @@ typedef struct {
     long item_begin, item_end;
 } BackJob;
 
-static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *krot, float *pbuf, float *dsbuf,
-                      float *dkacc, float *dvacc) {
-    const long S = j->S, D = j->D, H = j->H;
+static inline __attribute__((always_inline)) void back_item_d(const BackJob *j, long bh, float *kt, float *vt,
+                                                               float *krot, float *pbuf, float *dsbuf, float *dkacc,
+                                                               float *dvacc, const long D) {
+    const long S = j->S, H = j->H;
     const long Sp = (S + LANES - 1) / LANES * LANES;
     const long b = bh / H, h = bh % H, DV = D / LANES;
     const float *qb = j->q + b * j->qs[0] + h * j->qs[2];
@@ -319,6 +332,16 @@ static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *kr
             *(v16u *)(j->dk + ((b * S + s) * H + h) * D + dv * LANES) = *(v16u *)(dkacc + s * D + dv * LANES);
             *(v16u *)(j->dv + ((b * S + s) * H + h) * D + dv * LANES) = *(v16u *)(dvacc + s * D + dv * LANES);
         }
+    }
+}
+
+static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *krot, float *pbuf, float *dsbuf,
+                      float *dkacc, float *dvacc) {
+    switch (j->D) {
+    case 16: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, 16); break;
+    case 32: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, 32); break;
+    case 64: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, 64); break;
+    default: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, j->D);
     }
 }
 
@@ -459,9 +482,11 @@ typedef struct {
     long item_begin, item_end, chunks;
 } Job16;
 
-static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, float *scores, uint16_t *pb,
-                       const float *ce, const float *se, long *owner) {
-    const long S = j->S, D = j->D, H = j->H;
+static inline __attribute__((always_inline)) void run_item16_d(const Job16 *j, long item, uint16_t *kp,
+                                                                uint16_t *vp, float *scores, uint16_t *pb,
+                                                                const float *ce, const float *se, long *owner,
+                                                                const long D) {
+    const long S = j->S, H = j->H;
     const long Sp = (S + 2 * LANES - 1) / (2 * LANES) * (2 * LANES); /* even key pairs, whole vectors */
     const long bh = item / j->chunks, chunk = item % j->chunks;
     const long b = bh / H, h = bh % H, DV = D / LANES, DP = D / 2;
@@ -559,6 +584,16 @@ static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, fl
                 _mm256_storeu_si256((__m256i *)(j->out + ((b * S + i0 + r) * H + h) * D + dv * LANES), (__m256i)o);
             }
         }
+    }
+}
+
+static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, float *scores, uint16_t *pb,
+                       const float *ce, const float *se, long *owner) {
+    switch (j->D) {
+    case 16: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, 16); break;
+    case 32: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, 32); break;
+    case 64: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, 64); break;
+    default: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, j->D);
     }
 }
 
