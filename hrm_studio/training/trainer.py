@@ -564,6 +564,15 @@ class Trainer:
         paused_for = 0.0
         last_progress = 0.0
         while True:
+            # Before every step, the first of an epoch included: a pause that arrived during the
+            # previous step or the epoch's end (evaluation, checkpoints) holds training here.
+            self._serve_save_requests()
+            if not self._unpaused.is_set():
+                paused_at = time.perf_counter()
+                self._wait_while_paused()
+                paused_for += time.perf_counter() - paused_at
+            if self._stop.is_set():
+                return None, 0.0
             free = np.flatnonzero(halted)
             take = min(len(free), n - next_pos)
             row_puzzle[free[:take]] = order[next_pos:next_pos + take]
@@ -604,13 +613,6 @@ class Trainer:
                 self._emit(Progress(epoch=epoch, epochs=t.epochs, puzzles_done=acc.count, puzzles_total=n,
                                     samples_per_second=acc.segments / max(elapsed, 1e-9),
                                     elapsed_seconds=now - wall_start))
-            self._serve_save_requests()
-            if not self._unpaused.is_set():
-                paused_at = time.perf_counter()
-                self._wait_while_paused()
-                paused_for += time.perf_counter() - paused_at
-            if self._stop.is_set():
-                return None, 0.0
         return acc, time.perf_counter() - started - paused_for
 
     def _wait_while_paused(self) -> None:

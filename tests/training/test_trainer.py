@@ -8,8 +8,8 @@ import threading
 import pytest
 import torch
 
-from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Failed, Finished, Progress,
-                                        Started)
+from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Failed, Finished, PredictionsReady,
+                                        Progress, Started)
 from hrm_studio.training.trainer import Trainer, comparable
 
 SEED_KEYS = ("epoch", "loss", "token_accuracy", "exact_match_accuracy", "learning_rate",
@@ -131,6 +131,38 @@ def test_pause_holds_training_and_a_checkpoint_can_be_saved_while_paused(tiny_co
     worker.join(120)
     assert not worker.is_alive()
     assert trainer.state.global_step > step_at_pause
+
+
+def test_a_pause_that_arrives_at_the_end_of_an_epoch_holds_before_the_next_epochs_first_step(tiny_config,
+                                                                                                   tmp_path):
+    """The window's pause can land while the trainer evaluates at an epoch's end; no step may run
+    after it (this once let exactly one more step through, between two checkpoint saves)."""
+    config = tiny_config.copy()
+    config.train.epochs = 2
+    seen = {}
+
+    def on_event(event):
+        trainer = trainer_box["t"]
+        if isinstance(event, EpochEnd) and event.epoch == 1:
+            trainer.pause()  # on the training thread, after the epoch's last step
+            seen["at_pause"] = trainer.state.global_step
+        elif isinstance(event, PredictionsReady) and event.epoch == 1 and "asked" not in seen:
+            # The epoch's own checkpoint requests have been served by now: this one waits for
+            # the next chance, which must come before epoch 2's first step.
+            seen["asked"] = True
+            trainer.request_checkpoint(tmp_path / "held.pt")
+        elif isinstance(event, CheckpointSaved) and event.kind == "manual":
+            seen.setdefault("at_saves", []).append(trainer.state.global_step)
+            trainer.resume()
+
+    trainer_box = {}
+    trainer = Trainer(config, tmp_path / "run", on_event)
+    trainer_box["t"] = trainer
+    result = trainer.fit()
+    assert result.reason == "completed"
+    assert seen["at_saves"] == [seen["at_pause"]]  # saved while held, before epoch 2's first step
+    assert torch.load(tmp_path / "held.pt", weights_only=True)["global_step"] == seen["at_pause"]
+    assert trainer.state.global_step > seen["at_pause"]
 
 
 def test_an_exception_inside_training_emits_failed_and_keeps_the_history(tiny_config, tmp_path, monkeypatch):
