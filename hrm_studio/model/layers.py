@@ -3,7 +3,8 @@
 Parameter names (``weight``, ``embedding_weight``, ``qkv_proj``, ``gate_up_proj`` …) follow the
 official HRM code so that checkpoints load in both directions with ``strict=True``.
 Everything here runs on the CPU; attention goes through
-``torch.nn.functional.scaled_dot_product_attention`` because flash-attn is CUDA-only.
+``torch.nn.functional.scaled_dot_product_attention`` (flash-attn is CUDA-only) unless an
+:class:`Attention` is given HRM Studio's own kernel (see fused_attention.py).
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def rms_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
     lose too much precision; the result is returned in the input dtype.
     """
     if x.dtype in (torch.float32, torch.bfloat16):
-        # torch's fused kernel: one pass instead of five (square, mean, add, rsqrt, multiply),
-        # bit-identical to them, and it accumulates bfloat16 in float32 by itself (tested).
+        # torch's own op: bit-identical to square, mean, add, rsqrt, multiply, and it computes
+        # bfloat16 in float32 by itself, so no upcast copies are made here (tested).
         return F.rms_norm(x, (x.shape[-1],), eps=eps)
     x32 = x.to(torch.float32)
     return (x32 * torch.rsqrt(x32.square().mean(-1, keepdim=True) + eps)).to(x.dtype)
@@ -224,7 +225,8 @@ class Attention(nn.Module):
         self.register_buffer("pair_order", rope_pair_order(num_heads, head_dim), persistent=False)
         self.kernel: Optional[AttentionKernel] = None
 
-    def forward(self, x: torch.Tensor, cos_sin: Optional[CosSin] = None, queries: Optional[int] = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos_sin: Optional[CosSin] = None,
+                queries: Optional[int] = None) -> torch.Tensor:
         """Self-attention over all of ``x``; with ``queries``, only the first that many positions
         ask (every position is still a key and value), and only their outputs come back."""
         batch, seq, _ = x.shape
