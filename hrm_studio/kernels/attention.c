@@ -30,15 +30,21 @@ static inline v16 vselect(v16i m, v16 a, v16 b) { return (v16)(((v16i)a & m) | (
 
 static inline v16 vmax(v16 a, v16 b) { return vselect(a > b, a, b); }
 
-/* exp(x) for x <= 0 (softmax after subtracting the row maximum); ~1 ulp. */
-static inline v16 vexp(v16 x) {
-    const v16 lo = splat(-87.0f);
-    x = vselect(x < lo, lo, x);
+/* exp(x) = 2^n * exp(r) with |r| <= ln2/2, for x <= 0 (softmax after subtracting the row
+   maximum; clamped at -87, where exp underflows anyway; a NaN stays NaN). Returns 2^n and sets
+   *r; the callers differ only in the polynomial they use for exp(r). */
+static inline v16 exp_reduce(v16 x, v16 *r) {
+    x = vselect(x < splat(-87.0f), splat(-87.0f), x);
     const v16 magic = splat(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
     v16 t = x * splat(1.44269504088896341f) + magic;
     v16 n = t - magic;
-    v16 r = x - n * splat(0.693145751953125f);
-    r = r - n * splat(1.428606765330187045e-06f);
+    *r = x - n * splat(0.693145751953125f) - n * splat(1.428606765330187045e-06f);
+    return (v16)(((v16i)t - (v16i)magic + 127) << 23);
+}
+
+/* exp(x) for x <= 0; ~1 ulp (degree-7 Taylor polynomial). */
+static inline v16 vexp(v16 x) {
+    v16 r, scale = exp_reduce(x, &r);
     v16 p = splat(1.0f / 5040.0f);
     p = p * r + splat(1.0f / 720.0f);
     p = p * r + splat(1.0f / 120.0f);
@@ -47,26 +53,19 @@ static inline v16 vexp(v16 x) {
     p = p * r + splat(0.5f);
     p = p * r + splat(1.0f);
     p = p * r + splat(1.0f);
-    v16i bits = ((v16i)t - (v16i)magic + 127) << 23;
-    return p * (v16)bits;
+    return p * scale;
 }
 
 /* exp(x) for x <= 0 to ~4e-5 relative error: enough where p is rounded to bfloat16 (8 bits of
-   mantissa, 4e-3) right after; two fewer multiply-adds than vexp. */
+   mantissa, 4e-3) right after; three fewer multiply-adds than vexp. */
 static inline v16 vexp_bf16(v16 x) {
-    x = vmax(x, splat(-87.0f));
-    const v16 magic = splat(12582912.0f);
-    v16 t = x * splat(1.44269504088896341f) + magic;
-    v16 n = t - magic;
-    v16 r = x - n * splat(0.693145751953125f);
-    r = r - n * splat(1.428606765330187045e-06f);
+    v16 r, scale = exp_reduce(x, &r);
     v16 p = splat(1.0f / 24.0f);
     p = p * r + splat(1.0f / 6.0f);
     p = p * r + splat(0.5f);
     p = p * r + splat(1.0f);
     p = p * r + splat(1.0f);
-    v16i bits = ((v16i)t - (v16i)magic + 127) << 23;
-    return p * (v16)bits;
+    return p * scale;
 }
 
 static inline float hmax(v16 x) {
@@ -109,6 +108,60 @@ static inline void unrope_row(float *y, long D, const float *cs, const float *sn
     }
 }
 
+/* ---- work split across threads ---------------------------------------------------------------
+   Every entry point splits its items (one (batch, head) each, or a chunk of one) into contiguous
+   slices, one per thread. With OpenMP the slices run on torch's own OpenMP runtime (same soname,
+   already loaded), so torch's worker threads are not left spinning against threads of ours for
+   the same cores; without it, on threads of our own. */
+
+#define MAX_THREADS 64
+
+/* Work on items [begin, end); 0 on success, HRM_NO_MEMORY when its scratch buffers could not
+   be allocated (the outputs are then incomplete and the caller must not use them). */
+typedef int (*RangeFn)(const void *job, long begin, long end);
+
+#define HRM_NO_MEMORY 2
+
+typedef struct {
+    RangeFn fn;
+    const void *job;
+    long begin, end;
+    int status;
+} Slice;
+
+static void *run_slice(void *arg) {
+    Slice *slice = (Slice *)arg;
+    slice->status = slice->fn(slice->job, slice->begin, slice->end);
+    return NULL;
+}
+
+/* 0 when every slice succeeded, else the first failure's status. */
+static int parallel_items(RangeFn fn, const void *job, long items, int threads) {
+    if (threads > items) threads = (int)items;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    Slice slices[MAX_THREADS];
+    for (int t = 0; t < threads; t++) slices[t] = (Slice){fn, job, items * t / threads, items * (t + 1) / threads, 0};
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; t++) run_slice(&slices[t]);
+#else
+    pthread_t tids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run_slice, &slices[t]) == 0;
+    run_slice(&slices[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(tids[t], NULL);
+        else run_slice(&slices[t]);
+    }
+#endif
+    for (int t = 0; t < threads; t++)
+        if (slices[t].status) return slices[t].status;
+    return 0;
+}
+
+/* Query chunks per (batch, head): enough items for every thread to get several. */
+static long query_chunks(long bh, int threads) { return bh >= 4L * threads ? 1 : (4L * threads + bh - 1) / bh; }
+
 typedef struct {
     const float *q, *k, *v;
     const float *cs, *sn;     /* RoPE tables [S][D/2], or NULL */
@@ -117,7 +170,7 @@ typedef struct {
     float *out;               /* [B, S, H, D] contiguous */
     float *lse;               /* [B, H, S] */
     float scale;
-    long item_begin, item_end, chunks;
+    long chunks;
 } Job;
 
 /* The item's work with the head size D as an argument: inlined into run_item with D a constant
@@ -209,17 +262,18 @@ static void run_item(const Job *j, long item, float *kt, float *scores, long *kt
     }
 }
 
-static void *run_job(void *arg) {
+static int run_job(const void *arg, long begin, long end) {
     const Job *j = (const Job *)arg;
     const long Sp = (j->S + LANES - 1) / LANES * LANES;
     float *kt = aligned_alloc(64, sizeof(float) * (size_t)(j->D * Sp));
     float *scores = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
     long owner = -1;
-    if (kt && scores)
-        for (long item = j->item_begin; item < j->item_end; item++) run_item(j, item, kt, scores, &owner);
+    const int ok = kt && scores;
+    if (ok)
+        for (long item = begin; item < end; item++) run_item(j, item, kt, scores, &owner);
     free(kt);
     free(scores);
-    return NULL;
+    return ok ? 0 : HRM_NO_MEMORY;
 }
 
 /* ---- backward ----------------------------------------------------------------------------
@@ -236,7 +290,6 @@ typedef struct {
     float *dq, *dk, *dv;            /* [B, S, H, D] contiguous */
     long B, S, H, D;
     float scale;
-    long item_begin, item_end;
 } BackJob;
 
 static inline __attribute__((always_inline)) void back_item_d(const BackJob *j, long bh, float *kt, float *vt,
@@ -345,7 +398,7 @@ static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *kr
     }
 }
 
-static void *run_back_job(void *arg) {
+static int run_back_job(const void *arg, long begin, long end) {
     const BackJob *j = (const BackJob *)arg;
     const long Sp = (j->S + LANES - 1) / LANES * LANES;
     const size_t n = (size_t)(j->D * Sp);
@@ -354,9 +407,9 @@ static void *run_back_job(void *arg) {
     float *dsbuf = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
     float *dkacc = aligned_alloc(64, sizeof(float) * n), *dvacc = aligned_alloc(64, sizeof(float) * n);
     float *krot = aligned_alloc(64, sizeof(float) * n);
-    if (kt && vt && krot && pbuf && dsbuf && dkacc && dvacc)
-        for (long item = j->item_begin; item < j->item_end; item++)
-            back_item(j, item, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc);
+    const int ok = kt && vt && krot && pbuf && dsbuf && dkacc && dvacc;
+    if (ok)
+        for (long item = begin; item < end; item++) back_item(j, item, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc);
     free(krot);
     free(kt);
     free(vt);
@@ -364,7 +417,7 @@ static void *run_back_job(void *arg) {
     free(dsbuf);
     free(dkacc);
     free(dvacc);
-    return NULL;
+    return ok ? 0 : HRM_NO_MEMORY;
 }
 
 int hrm_attention_backward(const float *q, const float *k, const float *v, const float *o, const float *g,
@@ -373,31 +426,10 @@ int hrm_attention_backward(const float *q, const float *k, const float *v, const
                            float scale, const float *rope_cos, const float *rope_sin, int threads) {
     if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
     if (B * H == 0) return 0;
-    BackJob base = {q, k, v, o, g, rope_cos, rope_sin, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
-                    {os[0], os[1], os[2]}, {gs[0], gs[1], gs[2]}, lse, dq, dk, dv, B, S, H, D, scale, 0, 0};
-    long items = B * H;
-    if (threads > items) threads = (int)items;
-    if (threads > 64) threads = 64;
-    BackJob jobs[64];
-    for (int t = 0; t < threads; t++) {
-        jobs[t] = base;
-        jobs[t].item_begin = items * t / threads;
-        jobs[t].item_end = items * (t + 1) / threads;
-    }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; t++) run_back_job(&jobs[t]);
-#else
-    pthread_t tids[64];
-    int started[64] = {0};
-    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run_back_job, &jobs[t]) == 0;
-    run_back_job(&jobs[0]);
-    for (int t = 1; t < threads; t++) {
-        if (started[t]) pthread_join(tids[t], NULL);
-        else run_back_job(&jobs[t]);
-    }
-#endif
-    return 0;
+    const BackJob job = {q, k, v, o, g, rope_cos, rope_sin, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]},
+                         {vs[0], vs[1], vs[2]}, {os[0], os[1], os[2]}, {gs[0], gs[1], gs[2]}, lse, dq, dk, dv,
+                         B, S, H, D, scale};
+    return parallel_items(run_back_job, &job, B * H, threads);
 }
 
 /* ---- bfloat16 forward (CPUs with AVX512-BF16) ------------------------------------------------
@@ -479,7 +511,7 @@ typedef struct {
     uint16_t *out;
     float *lse;
     float scale;
-    long item_begin, item_end, chunks;
+    long chunks;
 } Job16;
 
 static inline __attribute__((always_inline)) void run_item16_d(const Job16 *j, long item, uint16_t *kp,
@@ -597,7 +629,7 @@ static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, fl
     }
 }
 
-static void *run_job16(void *arg) {
+static int run_job16(const void *arg, long begin, long end) {
     const Job16 *j = (const Job16 *)arg;
     const long Sp = (j->S + 2 * LANES - 1) / (2 * LANES) * (2 * LANES);
     uint16_t *kp = aligned_alloc(64, sizeof(uint16_t) * (size_t)(j->D * Sp));
@@ -611,16 +643,16 @@ static void *run_job16(void *arg) {
         if (ce && se) expand_tables(j->cs, j->sn, j->S, j->D, ce, se);
     }
     long owner = -1;
-    if (kp && vp && scores && pb && (!j->cs || (ce && se)))
-        for (long item = j->item_begin; item < j->item_end; item++)
-            run_item16(j, item, kp, vp, scores, pb, ce, se, &owner);
+    const int ok = kp && vp && scores && pb && (!j->cs || (ce && se));
+    if (ok)
+        for (long item = begin; item < end; item++) run_item16(j, item, kp, vp, scores, pb, ce, se, &owner);
     free(ce);
     free(se);
     free(kp);
     free(vp);
     free(scores);
     free(pb);
-    return NULL;
+    return ok ? 0 : HRM_NO_MEMORY;
 }
 
 int hrm_attention_forward_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, long B, long S, long H,
@@ -628,33 +660,9 @@ int hrm_attention_forward_bf16(const uint16_t *q, const uint16_t *k, const uint1
                                float scale, const float *rope_cos, const float *rope_sin, int threads) {
     if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
     if (B * H == 0) return 0;
-    Job16 base = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
-                  out, lse, scale, 0, 0, 1};
-    long bh = B * H;
-    base.chunks = bh >= 4L * threads ? 1 : (4L * threads + bh - 1) / bh;
-    long items = bh * base.chunks;
-    if (threads > items) threads = (int)items;
-    if (threads > 64) threads = 64;
-    Job16 jobs[64];
-    for (int t = 0; t < threads; t++) {
-        jobs[t] = base;
-        jobs[t].item_begin = items * t / threads;
-        jobs[t].item_end = items * (t + 1) / threads;
-    }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; t++) run_job16(&jobs[t]);
-#else
-    pthread_t tids[64];
-    int started[64] = {0};
-    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run_job16, &jobs[t]) == 0;
-    run_job16(&jobs[0]);
-    for (int t = 1; t < threads; t++) {
-        if (started[t]) pthread_join(tids[t], NULL);
-        else run_job16(&jobs[t]);
-    }
-#endif
-    return 0;
+    const Job16 job = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]},
+                       {vs[0], vs[1], vs[2]}, out, lse, scale, query_chunks(B * H, threads)};
+    return parallel_items(run_job16, &job, B * H * job.chunks, threads);
 }
 #define HRM_HAS_BF16 1
 #else
@@ -664,39 +672,14 @@ int hrm_attention_forward_bf16(const uint16_t *q, const uint16_t *k, const uint1
 /* 1 when this build has the bfloat16 forward (the CPU has AVX512-BF16), else 0. */
 int hrm_attention_has_bf16(void) { return HRM_HAS_BF16; }
 
-/* Returns 0 on success, nonzero when the shape is not supported (the caller falls back). */
+/* Entry points return 0 on success, 1 when the shape is not supported (the caller falls back)
+   and HRM_NO_MEMORY when scratch memory ran out. */
 int hrm_attention_forward(const float *q, const float *k, const float *v, long B, long S, long H, long D,
                           const long *qs, const long *ks, const long *vs, float *out, float *lse, float scale,
                           const float *rope_cos, const float *rope_sin, int threads) {
     if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
     if (B * H == 0) return 0; /* nothing to compute */
-    Job base = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]}, {vs[0], vs[1], vs[2]},
-                out, lse, scale, 0, 0, 1};
-    long bh = B * H;
-    base.chunks = bh >= 4L * threads ? 1 : (4L * threads + bh - 1) / bh;
-    long items = bh * base.chunks;
-    if (threads > items) threads = (int)items;
-    if (threads > 64) threads = 64;
-    Job jobs[64];
-    for (int t = 0; t < threads; t++) {
-        jobs[t] = base;
-        jobs[t].item_begin = items * t / threads;
-        jobs[t].item_end = items * (t + 1) / threads;
-    }
-#ifdef _OPENMP
-    /* torch's own OpenMP runtime (same soname, already loaded): its worker threads run this, so
-       they are not left spinning against threads of ours for the same cores. */
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; t++) run_job(&jobs[t]);
-#else
-    pthread_t tids[64];
-    int started[64] = {0};
-    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run_job, &jobs[t]) == 0;
-    run_job(&jobs[0]);
-    for (int t = 1; t < threads; t++) {
-        if (started[t]) pthread_join(tids[t], NULL);
-        else run_job(&jobs[t]);
-    }
-#endif
-    return 0;
+    const Job job = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]},
+                     {vs[0], vs[1], vs[2]}, out, lse, scale, query_chunks(B * H, threads)};
+    return parallel_items(run_job, &job, B * H * job.chunks, threads);
 }

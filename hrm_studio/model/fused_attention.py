@@ -37,6 +37,17 @@ def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
 
 Tables = tuple[Optional[torch.Tensor], Optional[torch.Tensor]]
 
+_NO_MEMORY = 2  # attention.c's HRM_NO_MEMORY
+
+
+def _check(code: int, which: str, q: torch.Tensor) -> None:
+    """Turn the C entry points' status into an error (their outputs are incomplete then)."""
+    if code == _NO_MEMORY:
+        raise MemoryError(f"the fused attention {which} ran out of memory for its scratch buffers "
+                          f"(shape {tuple(q.shape)}); lower batch_size or set attention_kernel to 'torch'")
+    if code != 0:
+        raise RuntimeError(f"the fused attention {which} refused shape {tuple(q.shape)}")
+
 
 class _KernelAttention(torch.autograd.Function):
     """q, k, v ``[batch, seq, heads, head_dim]`` (strided views are fine; q and k before RoPE,
@@ -118,8 +129,7 @@ class FusedAttention:
         code = fn(q.data_ptr(), k.data_ptr(), v.data_ptr(), batch, seq, heads, dim,
                   _strides(q), _strides(k), _strides(v), out.data_ptr(), lse.data_ptr(),
                   dim ** -0.5, _ptr(tables[0]), _ptr(tables[1]), torch.get_num_threads())
-        if code != 0:
-            raise RuntimeError(f"the fused attention kernel refused shape {tuple(q.shape)}")
+        _check(code, "forward", q)
         return out, lse
 
     def run_backward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
@@ -135,8 +145,7 @@ class FusedAttention:
                           _strides(q), _strides(k), _strides(v), _strides(out), _strides(grad_out),
                           lse.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(), batch, seq, heads, dim,
                           dim ** -0.5, _ptr(tables[0]), _ptr(tables[1]), torch.get_num_threads())
-        if code != 0:
-            raise RuntimeError(f"the fused attention backward refused shape {tuple(q.shape)}")
+        _check(code, "backward", q)
         return dq, dk, dv
 
     def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,

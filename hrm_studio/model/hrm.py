@@ -224,20 +224,26 @@ class HRMInner(nn.Module):
             z_L=torch.where(flag, self.L_init, carry.z_L),
         )
 
-    def _gradient_free_cycles(self, carry: HRMInnerCarry, x: torch.Tensor,
-                              cos_sin: Optional[CosSin]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """All H_cycles × L_cycles updates but the last L and the last H one, without gradient."""
+    def _segment(self, carry: HRMInnerCarry, batch: Batch,
+                 first: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``(z_H, z_L)`` after one segment. All H_cycles × L_cycles updates but the last L and the
+        last H one run without gradient; those two keep it when the caller has it on (1-step
+        gradient). With ``first``, the last H block computes only that many positions."""
         cfg = self.config
+        cos_sin = self.rotary_emb() if self.rotary_emb is not None else None
+        x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
         z_H, z_L = carry.z_H, carry.z_L
         with torch.no_grad():
             for h_step in range(cfg.H_cycles):
                 last_h = h_step == cfg.H_cycles - 1
                 for l_step in range(cfg.L_cycles):
                     if last_h and l_step == cfg.L_cycles - 1:
-                        break  # the final L update runs in the caller, with gradient
+                        break  # the final L update runs below, with gradient
                     z_L = self.L_level(z_L, z_H + x, cos_sin)
                 if not last_h:
                     z_H = self.H_level(z_H, z_L, cos_sin)
+        z_L = self.L_level(z_L, z_H + x, cos_sin)
+        z_H = self.H_level(z_H, z_L, cos_sin, first=first)
         return z_H, z_L
 
     def forward(
@@ -245,16 +251,9 @@ class HRMInner(nn.Module):
     ) -> Tuple[HRMInnerCarry, torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
         """Run one segment. Returns ``(new_carry, logits [B, seq_len, vocab], (q_halt, q_continue))``.
 
-        All H_cycles × L_cycles updates but the last L and the last H one run without
-        gradient; those two carry the gradient (1-step gradient). The returned carry is
-        detached, so no gradient flows between segments either.
+        The returned carry is detached, so no gradient flows between segments.
         """
-        cos_sin = self.rotary_emb() if self.rotary_emb is not None else None
-        x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
-        z_H, z_L = self._gradient_free_cycles(carry, x, cos_sin)
-        z_L = self.L_level(z_L, z_H + x, cos_sin)
-        z_H = self.H_level(z_H, z_L, cos_sin)
-
+        z_H, z_L = self._segment(carry, batch)
         new_carry = HRMInnerCarry(z_H=z_H.detach(), z_L=z_L.detach())
         logits = self.lm_head(z_H)[:, self.puzzle_emb_len:]
         q = self.q_head(z_H[:, 0]).to(torch.float32)
@@ -268,11 +267,7 @@ class HRMInner(nn.Module):
         update computes just that position: the same numbers for one block's less work
         (measured: ~2 % of a seed-improved training step, ~4 % of the seed's).
         """
-        cos_sin = self.rotary_emb() if self.rotary_emb is not None else None
-        x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
-        z_H, z_L = self._gradient_free_cycles(carry, x, cos_sin)
-        z_L = self.L_level(z_L, z_H + x, cos_sin)
-        z_H = self.H_level(z_H, z_L, cos_sin, first=1)
+        z_H, _ = self._segment(carry, batch, first=1)
         q = self.q_head(z_H[:, 0]).to(torch.float32)
         return q[..., 0], q[..., 1]
 

@@ -231,6 +231,7 @@ class Attention(nn.Module):
         ask (every position is still a key and value), and only their outputs come back."""
         batch, seq, _ = x.shape
         heads, dim = self.num_heads, self.head_dim
+        fused = self.kernel is not None and queries is None
         if cos_sin is None:
             qkv = self.qkv_proj(x).view(batch, seq, 3 * heads, dim)
             q, k, v = qkv.split(heads, dim=2)
@@ -239,10 +240,10 @@ class Attention(nn.Module):
             qkv = F.linear(x, weight if weight.dtype == x.dtype else weight.to(x.dtype))
             qk = qkv[..., : 2 * heads * dim].unflatten(-1, (2 * heads, dim))
             v = qkv[..., 2 * heads * dim:].unflatten(-1, (heads, dim))
-            fused = self.kernel is not None and queries is None
-            q, k = (qk if fused else rotate_pairs(qk, *cos_sin)).split(heads, dim=2)
-        if self.kernel is not None and queries is None:
             # The kernel applies RoPE itself as it reads q and k (no rotated copies are made).
+            q, k = (qk if fused else rotate_pairs(qk, *cos_sin)).split(heads, dim=2)
+        if fused:
+            assert self.kernel is not None
             return self.o_proj(self.kernel(q, k, v, cos_sin).reshape(batch, seq, heads * dim))
         if queries is not None:
             q = q[:, :queries]

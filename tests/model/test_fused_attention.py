@@ -496,3 +496,13 @@ def test_hrm_with_the_kernel_matches_the_sdpa_model(kernel, calls, pos_encodings
     assert all(layer.kernel is None for layer in layers)
     assert list(fused.state_dict()) == keys
 
+
+
+def test_a_kernel_that_runs_out_of_scratch_memory_raises_a_clear_error(kernel, monkeypatch):
+    q, k, v = _split(_fused_qkv((1, 9, 1, 16), seed=31).detach(), 1, 16)
+    monkeypatch.setattr(kernel, "_fn", lambda *args: 2)  # attention.c's HRM_NO_MEMORY
+    with pytest.raises(MemoryError, match="ran out of memory.*attention_kernel to 'torch'"):
+        kernel(q, k, v)
+    monkeypatch.setattr(kernel, "_fn", lambda *args: 1)
+    with pytest.raises(RuntimeError, match="refused shape"):
+        kernel.run(q, k, v)
