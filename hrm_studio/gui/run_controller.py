@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from hrm_studio.gui.training_worker import StartRequest, TrainingWorker
+from hrm_studio.gui.worker_thread import WorkerThread
 from hrm_studio.training.events import Started
 
 IDLE, STARTING, RUNNING, PAUSED, STOPPING = "idle", "starting", "running", "paused", "stopping"
@@ -26,7 +27,7 @@ class RunController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
+        self._job: WorkerThread | None = None
         self._worker: TrainingWorker | None = None
         self._state = IDLE
 
@@ -52,18 +53,11 @@ class RunController(QObject):
     def start(self, request: StartRequest) -> None:
         if self.active:
             raise RuntimeError("a run is already going")
-        thread = QThread(self)
-        thread.setObjectName("hrm-training")
         worker = TrainingWorker(request)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.event.connect(self._on_event)
-        # Direct: the GUI thread may be blocked in shutdown() waiting for this thread to end.
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
+        self._job, self._worker = WorkerThread(self, "hrm-training", worker, self._on_thread_finished), worker
         self._set_state(STARTING)
-        thread.start()
+        self._job.start()
 
     def pause(self) -> None:
         if self._worker is not None and self._state in (STARTING, RUNNING):
@@ -93,15 +87,7 @@ class RunController(QObject):
 
     def shutdown(self, timeout_ms: int = 60_000) -> bool:
         """Stop any run and wait for its thread; True when nothing is left running."""
-        thread = self._thread
-        if thread is None:
-            return True
-        if self._worker is not None:
-            self._worker.stop()
-        finished = thread.wait(timeout_ms)
-        if finished:
-            self._on_thread_finished()
-        return finished
+        return self._job is None or self._job.shutdown(timeout_ms)
 
     # ----- from the worker thread (queued onto this, the GUI thread) -----------------------
     @Slot(object)
@@ -112,13 +98,10 @@ class RunController(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None:
+        job, worker = self._job, self._worker
+        if job is None:
             return
-        thread.wait()
-        self._thread = self._worker = None
-        if worker is not None:
-            worker.deleteLater()
-        thread.deleteLater()
+        job.release()
+        self._job = self._worker = None
         self._set_state(IDLE)
         self.ended.emit(worker.last if worker is not None else None)

@@ -17,9 +17,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from hrm_studio.errors import UserError
+from hrm_studio.gui.worker_thread import WorkerThread
 from hrm_studio.training.sweep import SweepEnded, SweepSpec
 
 
@@ -80,13 +81,13 @@ class SweepController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
+        self._job: WorkerThread | None = None
         self._worker: SweepWorker | None = None
         self._stopping = False
 
     @property
     def active(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     @property
     def stopping(self) -> bool:
@@ -95,17 +96,11 @@ class SweepController(QObject):
     def start(self, spec: SweepSpec, sweep_dir: Path) -> None:
         if self.active:
             raise RuntimeError("a sweep is already going")
-        thread = QThread(self)
-        thread.setObjectName("hrm-sweep")
         worker = SweepWorker(spec, sweep_dir)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.event.connect(self.event)
-        # Direct: the GUI thread may be blocked in shutdown() waiting for this thread to end.
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker, self._stopping = thread, worker, False
-        thread.start()
+        self._job, self._worker = WorkerThread(self, "hrm-sweep", worker, self._on_thread_finished), worker
+        self._stopping = False
+        self._job.start()
         self.active_changed.emit(True)
 
     def stop(self) -> None:
@@ -117,26 +112,15 @@ class SweepController(QObject):
 
     def shutdown(self, timeout_ms: int = 60_000) -> bool:
         """Stop the sweep and wait for its thread; True when nothing is left running."""
-        thread = self._thread
-        if thread is None:
-            return True
-        if self._worker is not None:
-            self._worker.stop()
-        finished = thread.wait(timeout_ms)
-        if finished:
-            self._on_thread_finished()
-        return finished
+        return self._job is None or self._job.shutdown(timeout_ms)
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None:
+        job, worker = self._job, self._worker
+        if job is None:
             return
-        thread.wait()
-        self._thread = self._worker = None
+        job.release()
+        self._job = self._worker = None
         self._stopping = False
-        if worker is not None:
-            worker.deleteLater()
-        thread.deleteLater()
         self.active_changed.emit(False)
         self.ended.emit(worker.last if worker is not None else None)
