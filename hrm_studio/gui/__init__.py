@@ -5,7 +5,7 @@ finished importing; torch is imported inside worker threads when a run or a chec
 needs it.
 """
 
-from hrm_studio.gui import refcount_guard as _refcount_guard
+from hrm_studio.gui.shell import refcount_guard as _refcount_guard
 
 # Before any widget exists: PySide6 6.12.0 on Python 3.11 would otherwise abort the
 # interpreter after a few thousand Qt calls (see refcount_guard.py).

@@ -17,6 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- ABI: what hrm_studio/kernels/abi.py mirrors ---------------------------------------------
+   Bump HRM_ATTENTION_ABI_VERSION with any change to an exported hrm_* function's name, arguments
+   or status codes (and abi.py with it): the loader checks it and rebuilds a library that reports
+   another version. Every entry point returns one of the HRM_* status codes below. */
+#define HRM_ATTENTION_ABI_VERSION 1
+#define HRM_OK 0          /* success */
+#define HRM_UNSUPPORTED 1 /* the shape is not supported: the caller falls back to torch */
+#define HRM_NO_MEMORY 2   /* scratch memory ran out: the outputs are incomplete */
+
+/* The ABI version this library was built with (HRM_ATTENTION_ABI_VERSION). */
+int hrm_attention_abi_version(void) { return HRM_ATTENTION_ABI_VERSION; }
+
 typedef float v16 __attribute__((vector_size(64), aligned(64)));
 typedef int v16i __attribute__((vector_size(64), aligned(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
@@ -116,11 +128,9 @@ static inline void unrope_row(float *y, long D, const float *cs, const float *sn
 
 #define MAX_THREADS 64
 
-/* Work on items [begin, end); 0 on success, HRM_NO_MEMORY when its scratch buffers could not
+/* Work on items [begin, end); HRM_OK on success, HRM_NO_MEMORY when its scratch buffers could not
    be allocated (the outputs are then incomplete and the caller must not use them). */
 typedef int (*RangeFn)(const void *job, long begin, long end);
-
-#define HRM_NO_MEMORY 2
 
 typedef struct {
     RangeFn fn;
@@ -135,7 +145,7 @@ static void *run_slice(void *arg) {
     return NULL;
 }
 
-/* 0 when every slice succeeded, else the first failure's status. */
+/* HRM_OK when every slice succeeded, else the first failure's status. */
 static int parallel_items(RangeFn fn, const void *job, long items, int threads) {
     if (threads > items) threads = (int)items;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
@@ -156,7 +166,7 @@ static int parallel_items(RangeFn fn, const void *job, long items, int threads) 
 #endif
     for (int t = 0; t < threads; t++)
         if (slices[t].status) return slices[t].status;
-    return 0;
+    return HRM_OK;
 }
 
 /* Query chunks per (batch, head): enough items for every thread to get several. */
@@ -273,7 +283,7 @@ static int run_job(const void *arg, long begin, long end) {
         for (long item = begin; item < end; item++) run_item(j, item, kt, scores, &owner);
     free(kt);
     free(scores);
-    return ok ? 0 : HRM_NO_MEMORY;
+    return ok ? HRM_OK : HRM_NO_MEMORY;
 }
 
 /* ---- backward ----------------------------------------------------------------------------
@@ -417,15 +427,15 @@ static int run_back_job(const void *arg, long begin, long end) {
     free(dsbuf);
     free(dkacc);
     free(dvacc);
-    return ok ? 0 : HRM_NO_MEMORY;
+    return ok ? HRM_OK : HRM_NO_MEMORY;
 }
 
 int hrm_attention_backward(const float *q, const float *k, const float *v, const float *o, const float *g,
                            const long *qs, const long *ks, const long *vs, const long *os, const long *gs,
                            const float *lse, float *dq, float *dk, float *dv, long B, long S, long H, long D,
                            float scale, const float *rope_cos, const float *rope_sin, int threads) {
-    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
-    if (B * H == 0) return 0;
+    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return HRM_UNSUPPORTED;
+    if (B * H == 0) return HRM_OK;
     const BackJob job = {q, k, v, o, g, rope_cos, rope_sin, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]},
                          {vs[0], vs[1], vs[2]}, {os[0], os[1], os[2]}, {gs[0], gs[1], gs[2]}, lse, dq, dk, dv,
                          B, S, H, D, scale};
@@ -652,14 +662,14 @@ static int run_job16(const void *arg, long begin, long end) {
     free(vp);
     free(scores);
     free(pb);
-    return ok ? 0 : HRM_NO_MEMORY;
+    return ok ? HRM_OK : HRM_NO_MEMORY;
 }
 
 int hrm_attention_forward_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, long B, long S, long H,
                                long D, const long *qs, const long *ks, const long *vs, uint16_t *out, float *lse,
                                float scale, const float *rope_cos, const float *rope_sin, int threads) {
-    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
-    if (B * H == 0) return 0;
+    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return HRM_UNSUPPORTED;
+    if (B * H == 0) return HRM_OK;
     const Job16 job = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]},
                        {vs[0], vs[1], vs[2]}, out, lse, scale, query_chunks(B * H, threads)};
     return parallel_items(run_job16, &job, B * H * job.chunks, threads);
@@ -672,13 +682,12 @@ int hrm_attention_forward_bf16(const uint16_t *q, const uint16_t *k, const uint1
 /* 1 when this build has the bfloat16 forward (the CPU has AVX512-BF16), else 0. */
 int hrm_attention_has_bf16(void) { return HRM_HAS_BF16; }
 
-/* Entry points return 0 on success, 1 when the shape is not supported (the caller falls back)
-   and HRM_NO_MEMORY when scratch memory ran out. */
+/* Returns HRM_OK, HRM_UNSUPPORTED (the caller falls back) or HRM_NO_MEMORY (see the ABI section). */
 int hrm_attention_forward(const float *q, const float *k, const float *v, long B, long S, long H, long D,
                           const long *qs, const long *ks, const long *vs, float *out, float *lse, float scale,
                           const float *rope_cos, const float *rope_sin, int threads) {
-    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return 1;
-    if (B * H == 0) return 0; /* nothing to compute */
+    if (D % LANES != 0 || D > 128 || S < 1 || threads < 1) return HRM_UNSUPPORTED;
+    if (B * H == 0) return HRM_OK; /* nothing to compute */
     const Job job = {q, k, v, rope_cos, rope_sin, B, S, H, D, {qs[0], qs[1], qs[2]}, {ks[0], ks[1], ks[2]},
                      {vs[0], vs[1], vs[2]}, out, lse, scale, query_chunks(B * H, threads)};
     return parallel_items(run_job, &job, B * H * job.chunks, threads);

@@ -4,12 +4,14 @@ Why at run time: the kernels are tuned with ``-march=native`` (AVX-512 here, NEO
 which only the machine that runs them can choose, and a wheel with prebuilt binaries for
 every CPU is not worth it for one small file. A build takes about a second; the library is
 cached under the user cache folder, keyed by the source, the compiler and the CPU, so later
-runs load it directly. Nothing here is required: without a C compiler the caller falls back
+runs load it directly. A loaded library must report the ABI version that :mod:`.abi` declares;
+a stale one is rebuilt once. Nothing here is required: without a C compiler the caller falls back
 to torch's own kernels and says why.
 """
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import functools
 import hashlib
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+
+from . import abi
 
 SOURCE = Path(__file__).with_name("attention.c")
 FLAGS = ("-O3", "-march=native", "-shared", "-fPIC", "-pthread")
@@ -92,9 +96,35 @@ def _compile(compiler: list[str], target: Path) -> str:
             os.unlink(tmp_name)
 
 
+def _unload(library: ctypes.CDLL) -> None:
+    """dlclose a library that failed its ABI check, so that loading the rebuilt file at the same
+    path gets the new one (the dynamic loader hands back an already loaded library by its path)."""
+    close = getattr(_ctypes, "dlclose", None) or getattr(_ctypes, "FreeLibrary", None)
+    if close is not None:
+        try:
+            close(library._handle)
+        except OSError:
+            pass
+
+
+def _open(target: Path) -> tuple[ctypes.CDLL | None, str]:
+    """The library at ``target`` if it loads and its ABI is the one :mod:`.abi` declares, else
+    (None, why); a library with the wrong ABI is unloaded again."""
+    try:
+        library = ctypes.CDLL(str(target))
+    except OSError as exc:
+        return None, f"the built kernel could not be loaded ({exc})"
+    mismatch = abi.problem(library)
+    if not mismatch:
+        return library, ""
+    _unload(library)
+    return None, f"{mismatch}, even after rebuilding it from {SOURCE.name}"
+
+
 def build(cache_dir: Path) -> KernelLibrary:
-    """The attention kernel library, compiled into ``cache_dir`` if it is not there yet (or if
-    the cached file cannot be loaded: a build cut short, a disk error)."""
+    """The attention kernel library, compiled into ``cache_dir`` if it is not there yet, and
+    compiled once more if the cached file cannot be loaded (a build cut short, a disk error) or
+    reports another ABI version than :data:`.abi.ABI_VERSION` (a copied cache, a hand-built file)."""
     compiler = find_compiler()
     if compiler is None:
         named = os.environ.get("CC")
@@ -105,8 +135,9 @@ def build(cache_dir: Path) -> KernelLibrary:
     except OSError as exc:
         return KernelLibrary(None, f"the kernel source {SOURCE} could not be read ({exc.strerror})")
     target = cache_dir / library_name(source, compiler)
+    reason = ""
     for attempt in range(2):
-        if not target.is_file():
+        if attempt or not target.is_file():
             try:
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 error = _compile(compiler, target)
@@ -116,17 +147,10 @@ def build(cache_dir: Path) -> KernelLibrary:
                 return KernelLibrary(None, f"the kernel could not be built in {cache_dir} ({exc})")
             if error:
                 return KernelLibrary(None, f"the C compiler failed: {error}")
-        try:
-            return KernelLibrary(ctypes.CDLL(str(target)), path=target)
-        except OSError as exc:
-            if attempt == 0:  # a damaged cached file: remove it and build once more
-                try:
-                    target.unlink()
-                    continue
-                except OSError:
-                    pass
-            return KernelLibrary(None, f"the built kernel could not be loaded ({exc})")
-    raise AssertionError("unreachable")
+        library, reason = _open(target)
+        if library is not None:
+            return KernelLibrary(library, path=target)
+    return KernelLibrary(None, reason)
 
 
 @functools.lru_cache(maxsize=None)

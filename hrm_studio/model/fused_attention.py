@@ -19,16 +19,14 @@ from typing import Any, Optional
 import torch
 import torch.nn.functional as F
 
+from ..kernels import abi
 from .layers import CosSin, rotate_pairs
 
 __all__ = ["FusedAttention"]
 
-_Strides = ctypes.c_long * 3
-_Ptr = ctypes.c_void_p
-
 
 def _strides(t: torch.Tensor) -> Any:
-    return _Strides(t.stride(0), t.stride(1), t.stride(2))
+    return abi.Strides(t.stride(0), t.stride(1), t.stride(2))
 
 
 def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
@@ -37,15 +35,14 @@ def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
 
 Tables = tuple[Optional[torch.Tensor], Optional[torch.Tensor]]
 
-_NO_MEMORY = 2  # attention.c's HRM_NO_MEMORY
-
 
 def _check(code: int, which: str, q: torch.Tensor) -> None:
-    """Turn the C entry points' status into an error (their outputs are incomplete then)."""
-    if code == _NO_MEMORY:
+    """Turn the C entry points' status (:mod:`hrm_studio.kernels.abi`) into an error (their
+    outputs are incomplete then)."""
+    if code == abi.NO_MEMORY:
         raise MemoryError(f"the fused attention {which} ran out of memory for its scratch buffers "
                           f"(shape {tuple(q.shape)}); lower batch_size or set attention_kernel to 'torch'")
-    if code != 0:
+    if code != abi.OK:
         raise RuntimeError(f"the fused attention {which} refused shape {tuple(q.shape)}")
 
 
@@ -89,23 +86,16 @@ class FusedAttention:
     """
 
     def __init__(self, library: ctypes.CDLL) -> None:
-        fn = library.hrm_attention_forward
-        fn.restype = ctypes.c_int
-        fn.argtypes = [_Ptr] * 3 + [ctypes.c_long] * 4 + [_Strides] * 3 + [_Ptr, _Ptr, ctypes.c_float, _Ptr, _Ptr,
-                                                                           ctypes.c_int]
-        self._fn = fn
-        back = library.hrm_attention_backward
-        back.restype = ctypes.c_int
-        back.argtypes = [_Ptr] * 5 + [_Strides] * 5 + [_Ptr] * 4 + [ctypes.c_long] * 4 + [
-            ctypes.c_float, _Ptr, _Ptr, ctypes.c_int]
-        self._back = back
+        # Signatures come from the one ABI table; a library with another ABI would be called
+        # with wrong arguments, so it is refused here too (kernels.build checks it at load).
+        mismatch = abi.problem(library)
+        if mismatch:
+            raise ValueError(f"this attention kernel library cannot be used: {mismatch}")
+        self._fn = abi.bind(library, "hrm_attention_forward")
+        self._back = abi.bind(library, "hrm_attention_backward")
         # The bfloat16 forward exists only where the compiler targeted a CPU with AVX512-BF16.
-        self._fn16 = None
-        if int(library.hrm_attention_has_bf16()):
-            fn16 = library.hrm_attention_forward_bf16
-            fn16.restype = ctypes.c_int
-            fn16.argtypes = fn.argtypes
-            self._fn16 = fn16
+        has_bf16 = int(abi.bind(library, abi.HAS_BF16_FUNCTION)())
+        self._fn16 = abi.bind(library, abi.BF16_FORWARD) if has_bf16 else None
 
     @property
     def has_bfloat16(self) -> bool:

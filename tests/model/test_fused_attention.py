@@ -6,6 +6,7 @@ HRM model (RoPE or learned positions, float32 or bfloat16)."""
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import math
 
@@ -13,6 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from hrm_studio.kernels import abi
 from hrm_studio.kernels.build import build
 from hrm_studio.model.fused_attention import FusedAttention
 from hrm_studio.model.layers import Attention, RotaryEmbedding, rotate_pairs
@@ -34,11 +36,16 @@ def _ids(shape) -> str:
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory) -> FusedAttention:
+def library(tmp_path_factory) -> ctypes.CDLL:
     built = build(tmp_path_factory.mktemp("kernels"))
     if built.library is None:
         pytest.skip(f"the fused attention kernel cannot be built here: {built.reason}")
-    return FusedAttention(built.library)
+    return built.library
+
+
+@pytest.fixture(scope="module")
+def kernel(library) -> FusedAttention:
+    return FusedAttention(library)
 
 
 @pytest.fixture
@@ -500,9 +507,26 @@ def test_hrm_with_the_kernel_matches_the_sdpa_model(kernel, calls, pos_encodings
 
 def test_a_kernel_that_runs_out_of_scratch_memory_raises_a_clear_error(kernel, monkeypatch):
     q, k, v = _split(_fused_qkv((1, 9, 1, 16), seed=31).detach(), 1, 16)
-    monkeypatch.setattr(kernel, "_fn", lambda *args: 2)  # attention.c's HRM_NO_MEMORY
+    monkeypatch.setattr(kernel, "_fn", lambda *args: abi.NO_MEMORY)
     with pytest.raises(MemoryError, match="ran out of memory.*attention_kernel to 'torch'"):
         kernel(q, k, v)
-    monkeypatch.setattr(kernel, "_fn", lambda *args: 1)
+    monkeypatch.setattr(kernel, "_fn", lambda *args: abi.UNSUPPORTED)
     with pytest.raises(RuntimeError, match="refused shape"):
         kernel.run(q, k, v)
+
+
+def test_the_entry_points_are_bound_with_the_abi_tables_signatures(kernel):
+    """No signature is spelled by hand in FusedAttention: each comes from kernels.abi."""
+    bound = {"hrm_attention_forward": kernel._fn, "hrm_attention_backward": kernel._back}
+    if kernel.has_bfloat16:
+        bound[abi.BF16_FORWARD] = kernel._fn16
+    for name, fn in bound.items():
+        assert tuple(fn.argtypes) == abi.SIGNATURES[name].argtypes, name
+        assert fn.restype is abi.SIGNATURES[name].restype, name
+
+
+def test_a_library_with_another_abi_version_is_refused(library, monkeypatch):
+    """Whoever hands FusedAttention a library, one built for another ABI is never called."""
+    monkeypatch.setattr(abi, "ABI_VERSION", abi.ABI_VERSION + 1)
+    with pytest.raises(ValueError, match=f"ABI version {abi.ABI_VERSION - 1} .* needs version {abi.ABI_VERSION}"):
+        FusedAttention(library)

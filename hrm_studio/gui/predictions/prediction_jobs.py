@@ -1,0 +1,237 @@
+"""Background work for the Predictions tab: read saved predictions, evaluate a model, export.
+
+Why a separate object: evaluating thousands of puzzles or writing a GIF takes seconds,
+so it must never run on the GUI thread, must be cancellable, and must report progress.
+Each job runs on its own JobRunner thread and hands back plain data; the tab only
+draws. Predictions a job computes are saved into the run folder, so reopening the run
+shows them without evaluating again.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from hrm_studio.config import RunConfig
+from hrm_studio.errors import UserError
+from hrm_studio.gui.widgets.background import JobError, JobRunner
+from hrm_studio.gui.predictions.predictions_tab import PredictionsTab
+from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet, predictions_path
+
+CONTACT_SHEET_PUZZLES = 16
+
+
+@dataclass(frozen=True)
+class PredictionSource:
+    """The model whose predictions the tab shows, and where to keep them."""
+
+    checkpoint: Path | None
+    config: RunConfig
+    run_dir: Path | None = None
+
+
+def load_saved(run_dir: Path | None) -> dict[str, PredictionSet]:
+    """Every split the run folder has saved predictions for (run on a job thread)."""
+    found: dict[str, PredictionSet] = {}
+    if run_dir is None:
+        return found
+    for split in SPLITS:
+        path = predictions_path(run_dir, split)
+        if path.is_file():
+            found[split] = PredictionSet.load(path)
+    return found
+
+
+def evaluate_split(source: PredictionSource, split: str, on_progress: Callable[[int, int], None],
+                   should_stop: Callable[[], bool]) -> tuple[PredictionSet, str] | None:
+    """The whole split through the model (run on a job thread); also saved in the run folder.
+
+    None when `should_stop()` turned true: the person cancelled or started training.
+    """
+    from hrm_studio.training.checkpoint_scoring import EvaluationCancelled, score_checkpoint
+
+    if source.checkpoint is None:
+        raise UserError("There is no model to evaluate yet: train a run or open a checkpoint first.")
+    try:
+        result = score_checkpoint(source.checkpoint, source.config, split, on_progress=on_progress,
+                                  should_stop=should_stop)
+    except EvaluationCancelled:
+        return None
+    if should_stop():
+        return None
+    ps = result[0]
+    note = ""
+    if source.run_dir is not None and source.run_dir.is_dir():
+        try:
+            ps.save(predictions_path(source.run_dir, split))
+        except OSError as exc:
+            note = f"The predictions could not be saved in the run folder ({exc}); they are shown but will be " \
+                   f"computed again next time."
+    return ps, note
+
+
+def collect_quietly() -> None:
+    """Run the cyclic garbage collector now, on the GUI thread, while no other thread is in torch.
+
+    Why: a finished run or evaluation leaves torch modules in reference cycles. Collected later
+    by chance, while another thread is inside torch (the next run loading its checkpoint), the
+    collection crashed the process in about one try in four (a segfault in the hammer test);
+    collected here, before the next torch thread starts, it never did."""
+    gc.collect()
+
+
+class PredictionJobs(QObject):
+    """Owns the tab's background jobs; errors go to `failed`, files written to `saved`."""
+
+    progress = Signal(int, int)
+    failed = Signal(str)
+    saved = Signal(object)      # list[Path]
+    message = Signal(str)       # a status-bar line
+
+    def __init__(self, tab: PredictionsTab, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tab = tab
+        self.jobs = JobRunner(self)
+        self.source: PredictionSource | None = None
+        self.training = False
+        self._cancel = threading.Event()
+        self._evaluating: str | None = None
+        self.progress.connect(tab.show_progress)
+        tab.evaluate_requested.connect(self.evaluate)
+        tab.cancel_requested.connect(self.cancel)
+        tab.split_box.currentIndexChanged.connect(lambda _: self._split_chosen())
+
+    @property
+    def busy(self) -> bool:
+        return self.jobs.busy
+
+    # ----- what to show ---------------------------------------------------------------------------
+    def set_source(self, source: PredictionSource | None, *, show_saved: bool = True) -> None:
+        """A new model: forget the old predictions, show saved ones, evaluate the chosen split if none."""
+        self.cancel()
+        self.source = source
+        self.tab.clear()
+        self.tab.set_evaluation_available(source is not None and source.checkpoint is not None)
+        if source is None:
+            return
+        if show_saved and source.run_dir is not None:
+            run_dir = source.run_dir
+            self.jobs.submit(lambda: load_saved(run_dir), self._saved_loaded, self._failed)
+        else:
+            self._split_chosen()
+
+    def training_started(self) -> None:
+        """Live predictions come from the trainer now; stop anything running and disable evaluation.
+
+        A running evaluation is cancelled and waited for (it ends within a batch), then the
+        garbage it left is collected here, before the training thread exists: see `collect_quietly`."""
+        self.cancel()
+        self.jobs.wait(30_000)
+        collect_quietly()
+        self.training = True
+        self.source = None
+        self.tab.clear()
+        self.tab.set_evaluation_available(False)
+
+    def training_ended(self, source: PredictionSource | None, evaluate: bool = True) -> None:
+        """Keep the live predictions; evaluate the chosen split in full if it was only a sample."""
+        self.training = False
+        self.source = source
+        can = source is not None and source.checkpoint is not None
+        self.tab.set_evaluation_available(can)
+        current = self.tab.current_set()
+        if evaluate and can and (current is None or not current.complete):
+            self.evaluate(self.tab.split, announce=False)
+
+    def _saved_loaded(self, found: dict[str, PredictionSet]) -> None:
+        for ps in found.values():
+            self.tab.set_predictions(ps)
+        if found:
+            self.message.emit(f"Showing the run's saved predictions ({', '.join(sorted(found))}).")
+        self._split_chosen()
+
+    def _split_chosen(self) -> None:
+        current = self.tab.current_set()
+        if self.training or self.source is None or self.source.checkpoint is None or current is not None:
+            return
+        self.evaluate(self.tab.split, announce=False)
+
+    # ----- evaluation -----------------------------------------------------------------------------
+    def evaluate(self, split: str, announce: bool = True) -> None:
+        """Every puzzle of `split` through the model, in the background; `announce` in the status bar
+        (automatic evaluations only show the tab's progress bar, so they never hide a run's message)."""
+        if self.source is None or self.training or self.source.checkpoint is None:
+            self.failed.emit("There is no model to evaluate: the run is still training or nothing is open.")
+            return
+        if self._evaluating is not None:
+            return
+        self._cancel = threading.Event()
+        cancel = self._cancel
+        source = self.source
+        self._evaluating = split
+        collect_quietly()
+        self.tab.show_progress(0, 1)
+        if announce:
+            self.message.emit(f"Evaluating every {'held-out' if split == 'test' else 'training'} puzzle…")
+        self.jobs.submit(lambda: evaluate_split(source, split, lambda d, n: self.progress.emit(d, n),
+                                                cancel.is_set),
+                         self._evaluated, self._evaluation_failed)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _evaluated(self, result: tuple[PredictionSet, str] | None) -> None:
+        self._evaluating = None
+        self.tab.hide_progress()
+        if result is None:
+            self.message.emit("Evaluation cancelled.")
+            return
+        ps, note = result
+        if self.source is not None and not self._cancel.is_set():
+            self.tab.set_predictions(ps)
+        if note:
+            self.failed.emit(note)
+
+    def _evaluation_failed(self, error: JobError) -> None:
+        self._evaluating = None
+        self.tab.hide_progress()
+        self._failed(error)
+
+    def _failed(self, error: JobError) -> None:
+        self.failed.emit(error.message)
+
+    # ----- exports ----------------------------------------------------------------------------------
+    def export(self, kind: str, path: str | Path) -> bool:
+        """Write the selected puzzle's panel (png), its steps (gif) or a contact sheet (sheet)."""
+        from hrm_studio.render import puzzle_exports as ex
+
+        ps, row = self.tab.current_set(), self.tab.selected_row()
+        path = Path(path)
+        if ps is None or (row is None and kind != "sheet"):
+            self.failed.emit("Select a puzzle first: there is nothing to export yet.")
+            return False
+        segment = self.tab.segment
+        work: Callable[[], Any]
+        if kind == "png":
+            work = lambda: [ex.save_puzzle_png(ps, row, path, segment=segment)]  # noqa: E731
+        elif kind == "gif":
+            work = lambda: [ex.save_steps_gif(ps, row, path)]  # noqa: E731
+        elif kind == "sheet":
+            rows = self.tab.shown_rows()[:CONTACT_SHEET_PUZZLES]
+            if not rows:
+                self.failed.emit("No puzzles are listed: change the filters to list some, then save again.")
+                return False
+            work = lambda: [ex.save_contact_sheet(ps, rows, path)]  # noqa: E731
+        else:
+            raise ValueError(f"unknown export {kind!r}")
+        self.jobs.submit(work, self.saved.emit, self._failed)
+        return True
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self.jobs.shutdown()

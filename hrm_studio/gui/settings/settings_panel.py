@@ -1,0 +1,202 @@
+"""The settings form ⇄ RunConfig, with every problem shown next to its field.
+
+The form is generated from the RunConfig field metadata (see field_editors.py), grouped
+by each field's `group`. `RunConfig.problems()` is the single judge of validity: the panel
+shows each reason inline and reports `valid` so the window can keep Start disabled.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QVBoxLayout, QWidget)
+
+from hrm_studio.config import RunConfig
+from hrm_studio.errors import ConfigError
+from hrm_studio.gui.settings.field_editors import FieldEditor, make_editors
+from hrm_studio.presets import PRESETS, preset_config
+
+GROUP_ORDER = ("Task & data", "Curriculum", "Model", "ACT", "Optimisation", "Run")
+
+# Display names for the presets; a preset missing here is shown by its own name.
+PRESET_LABELS = {"copy-increment": "Copy / increment", "quick-demo": "Quick demo", "seed": "Seed reproduction",
+                 "seed-improved": "Seed, improved", "sudoku-4x4": "Sudoku 4×4"}
+
+
+def preset_label(name: str) -> str:
+    return PRESET_LABELS.get(name, name)
+
+
+class SettingsPanel(QWidget):
+    """Edit a RunConfig. `changed` fires after every edit; `live_changed(name, value)` too."""
+
+    changed = Signal()
+    live_changed = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._editors: dict[str, FieldEditor] = {}
+        self._problems: dict[str, str] = {}
+        self._quiet = False
+
+        self.preset_box = QComboBox()
+        self.preset_box.addItem("Choose a preset…", None)
+        for name, spec in PRESETS.items():
+            self.preset_box.addItem(preset_label(name), name)
+            self.preset_box.setItemData(self.preset_box.count() - 1, spec["description"],
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.preset_box.setToolTip("Load a named starting point; you can change any setting afterwards.")
+        self.preset_box.activated.connect(self._preset_chosen)
+        self.preset_note = QLabel()
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setObjectName("hint")
+        self.reset_button = QPushButton("Reset to defaults")
+        self.reset_button.setToolTip("Put every setting back to its default value.")
+        self.reset_button.clicked.connect(self.reset_to_defaults)
+        self.summary = QLabel()
+        self.summary.setObjectName("fieldError")
+        self.summary.setWordWrap(True)
+        self.summary.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Preset"))
+        top.addWidget(self.preset_box, 1)
+        top.addWidget(self.reset_button)
+
+        form_host = QWidget()
+        form_layout = QVBoxLayout(form_host)
+        form_layout.setContentsMargins(0, 0, 4, 0)
+        groups: dict[str, QFormLayout] = {}
+        editors = make_editors(self)
+        for group in GROUP_ORDER + tuple(sorted({e.meta.get("group", "Other") for e in editors} - set(GROUP_ORDER))):
+            members = [e for e in editors if e.meta.get("group", "Other") == group]
+            if not members:
+                continue
+            box = QGroupBox(group.replace("&", "&&"))
+            form = QFormLayout(box)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            groups[group] = form
+            for editor in members:
+                cell = QWidget()
+                cell_layout = QVBoxLayout(cell)
+                cell_layout.setContentsMargins(0, 0, 0, 0)
+                cell_layout.setSpacing(1)
+                cell_layout.addWidget(editor.widget)
+                cell_layout.addWidget(editor.error)
+                form.addRow(editor.label, cell)
+                editor.label.setBuddy(editor.input)
+                editor.changed.connect(lambda e=editor: self._edited(e))
+                self._editors[editor.name] = editor
+            form_layout.addWidget(box)
+        form_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(form_host)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.preset_note)
+        layout.addWidget(self.summary)
+        layout.addWidget(scroll, 1)
+        self.preset_note.hide()
+        self.set_config(RunConfig())
+
+    # ----- access ---------------------------------------------------------------------------
+    def editor(self, name: str) -> FieldEditor:
+        return self._editors[name]
+
+    def editors(self) -> Iterable[FieldEditor]:
+        return self._editors.values()
+
+    def config(self) -> RunConfig:
+        """The settings as shown; call `problems()` before trusting them."""
+        config = RunConfig()
+        for editor in self._editors.values():
+            try:
+                config.set(editor.name, editor.value())
+            except ConfigError:
+                pass  # reported by problems()
+        return config
+
+    def set_config(self, config: RunConfig) -> None:
+        self._quiet = True
+        try:
+            for editor in self._editors.values():
+                editor.set_value(config.get(editor.name))
+        finally:
+            self._quiet = False
+        self._revalidate()
+        self.changed.emit()
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Set one field as if the user typed it (tests and presets use this)."""
+        self._editors[name].set_value(value)
+
+    # ----- validation -----------------------------------------------------------------------
+    def problems(self) -> dict[str, str]:
+        return dict(self._problems)
+
+    @property
+    def valid(self) -> bool:
+        return not self._problems
+
+    def _revalidate(self) -> None:
+        found: dict[str, str] = {}
+        config = RunConfig()
+        for editor in self._editors.values():
+            try:
+                config.set(editor.name, editor.value())
+            except ConfigError as exc:
+                found[editor.name] = str(exc)
+        for name, reason in config.problems().items():
+            found.setdefault(name, reason)
+        self._problems = found
+        for name, editor in self._editors.items():
+            editor.show_problem(found.get(name))
+        if found:
+            count = len(found)
+            self.summary.setText(f"{count} setting{'s' if count != 1 else ''} need{'s' if count == 1 else ''} "
+                                 f"fixing before you can start (marked in red below).")
+        self.summary.setVisible(bool(found))
+
+    def _edited(self, editor: FieldEditor) -> None:
+        if self._quiet:
+            return
+        self._revalidate()
+        if editor.meta.get("live") and editor.name not in self._problems:
+            self.live_changed.emit(editor.name, editor.value())
+        self.changed.emit()
+
+    # ----- presets and defaults ------------------------------------------------------------
+    def apply_preset(self, name: str) -> None:
+        self.set_config(preset_config(name))
+        index = self.preset_box.findData(name)
+        self.preset_box.setCurrentIndex(max(index, 0))
+        self.preset_note.setText(PRESETS[name]["description"])
+        self.preset_note.show()
+
+    def reset_to_defaults(self) -> None:
+        self.set_config(RunConfig())
+        self.preset_box.setCurrentIndex(0)
+        self.preset_note.hide()
+
+    def _preset_chosen(self, index: int) -> None:
+        name = self.preset_box.itemData(index)
+        if name:
+            self.apply_preset(name)
+
+    # ----- locking --------------------------------------------------------------------------
+    def set_locked(self, names: set[str], reason: str) -> None:
+        """Lock exactly `names` (others unlocked); presets and reset follow any lock."""
+        for name, editor in self._editors.items():
+            editor.set_locked(name in names, reason)
+        self.preset_box.setEnabled(not names)
+        self.reset_button.setEnabled(not names)
+
+    def locked_names(self) -> set[str]:
+        return {name for name, editor in self._editors.items() if editor.locked}

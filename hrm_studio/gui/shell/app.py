@@ -1,0 +1,86 @@
+"""Start the Studio window: the QApplication, its identity, and `main()` for the CLI.
+
+`main()` is what `hrm-studio` (no subcommand) and `hrm-studio gui` call. It never sets a
+Qt platform: a headless machine needs QT_QPA_PLATFORM=offscreen or xvfb-run from the
+caller, exactly as for any other Qt program.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from hrm_studio import __version__
+from hrm_studio.gui.shell.app_icon import APP_ID, apply_app_icon
+
+DESKTOP_FILE_NAME = APP_ID  # packaging/linux/<APP_ID>.desktop; also the icon's installed name
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The one QApplication, named so the desktop can match its .desktop file and icon."""
+    QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv else [sys.argv[0] if sys.argv else "hrm-studio"])
+    app.setApplicationName("HRM Studio")
+    app.setOrganizationName("HRM Studio")
+    app.setApplicationVersion(__version__)
+    apply_app_icon(app)
+    return app  # type: ignore[return-value]
+
+
+def _close_on_ctrl_c(window: "object") -> QTimer:
+    """Ctrl-C in the terminal closes the window (asking first if a run is going)."""
+    signal.signal(signal.SIGINT, lambda *_: window.close())  # type: ignore[attr-defined]
+    ticker = QTimer()
+    ticker.start(250)           # lets the Python interpreter run its signal handlers
+    ticker.timeout.connect(lambda: None)
+    return ticker
+
+
+def main(paths: Sequence[str] = (), *, self_test: bool = False, screenshot: str | None = None,
+         show: str | None = None) -> int:
+    """Open the window (and `paths[0]`, a run folder or checkpoint); return the exit code."""
+    app = create_application()
+    if self_test:
+        from hrm_studio.gui.shell.self_test import run_self_test
+
+        return run_self_test(app, Path(screenshot) if screenshot else None, show)
+
+    from hrm_studio.gui.shell.main_window import MainWindow
+    from hrm_studio.gui.shell.user_state import UserState
+
+    window = MainWindow(UserState.for_user())
+    if show:
+        window.show_tab(show)
+    window.show()
+    for path in paths[:1]:
+        window.open_path(path)
+    if screenshot:
+        from hrm_studio.gui.shell.screenshot import save_when_idle
+
+        save_when_idle(window, Path(screenshot), then_quit=True)
+    ticker = _close_on_ctrl_c(window)
+    code = app.exec()
+    ticker.stop()
+    dispose(window)
+    return code
+
+
+def dispose(window: "object") -> None:
+    """Destroy the window while the QApplication still exists: PySide6 6.12 with pyqtgraph
+    crashes at interpreter exit when a plot widget is still alive then."""
+    import gc
+
+    import shiboken6
+
+    window.close()  # type: ignore[attr-defined]
+    if shiboken6.isValid(window):
+        shiboken6.delete(window)
+    gc.collect()

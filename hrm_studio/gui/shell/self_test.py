@@ -1,0 +1,132 @@
+"""`hrm-studio --self-test`: open the real window, train a tiny run through the worker
+thread, and pass only if every epoch reached every plot.
+
+It checks the whole chain a user relies on (window → settings → worker thread → Trainer
+→ events → plots) in a few seconds, in a temporary run folder, without touching the
+user's remembered window layout or recent files.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from hrm_studio.config import RunConfig
+from hrm_studio.presets import preset_config
+
+TIMEOUT_S = 180
+# quick-demo shrunk to a few seconds: three epochs of a tiny model.
+SELF_TEST_SETTINGS = {
+    "data": {"train_size": 64, "test_size": 16, "grid_size": 3},
+    "model": {"hidden_size": 32, "num_heads": 2, "puzzle_emb_ndim": 32, "halt_max_steps": 2},
+    "train": {"epochs": 3, "batch_size": 16, "stop_at_exact": 0.0, "num_threads": 1},
+}
+
+
+def self_test_config() -> RunConfig:
+    return RunConfig.from_dict(SELF_TEST_SETTINGS, base=preset_config("quick-demo"))
+
+
+def missing_points(window: Any, epochs: int) -> list[str]:
+    """Every curve that does not hold one point per epoch, as 'key: n points'."""
+    window.dashboard.flush()
+    wrong = []
+    for key in window.dashboard.curve_keys():
+        x_data = window.dashboard.curve(key).xData
+        count = 0 if x_data is None else len(x_data)
+        if count != epochs:
+            wrong.append(f"{key}: {count} points")
+    return wrong
+
+
+def settle_predictions(window: Any, expected: int, timeout_s: float = TIMEOUT_S) -> str | None:
+    """Wait until the Predictions tab shows the whole held-out split, then select a wrong
+    puzzle (when there is one) part-way through its segments. Returns what went wrong, or None."""
+    tab = window.predictions
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(50)
+
+    def check() -> None:
+        current = tab.current_set()
+        if current is not None and current.complete and not window.prediction_jobs.busy:
+            loop.quit()
+
+    timer.timeout.connect(check)
+    timer.start()
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+    current = tab.current_set()
+    if current is None or not current.complete:
+        return "the Predictions tab never showed the evaluated held-out puzzles."
+    if tab.proxy.rowCount() != expected:
+        return f"the Predictions tab lists {tab.proxy.rowCount()} puzzles, not the {expected} held-out ones."
+    window.show_tab("predictions")
+    if not tab.select_first_wrong():
+        tab.select_row(tab.shown_rows()[0])
+    tab.slider.setValue(current.steps - 1)   # the answer exact match scores: its wrong cells marked
+    return None
+
+
+def run_self_test(app: QApplication, screenshot: Path | None = None, show: str | None = None,
+                  timeout_s: float = TIMEOUT_S) -> int:
+    from hrm_studio.gui.shell.app import dispose
+    from hrm_studio.gui.shell.main_window import MainWindow
+    from hrm_studio.gui.shell.screenshot import save_window
+    from hrm_studio.gui.shell.user_state import UserState
+
+    config = self_test_config()
+    epochs = config.train.epochs
+    with tempfile.TemporaryDirectory(prefix="hrm-studio-self-test-") as tmp:
+        window = MainWindow(UserState(None), runs_root=Path(tmp))
+        window.confirm = lambda *_: True
+        window.settings.set_config(config)
+        window.show_tab(show or "metrics")
+        window.show()
+        loop = QEventLoop()
+        ended: dict[str, Any] = {}
+        window.controller.ended.connect(lambda last: (ended.update(last=last), loop.quit()))
+        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        started = time.perf_counter()
+        if not window.start():
+            print(f"self-test failed: Start is disabled: {window.start_blocker()}", flush=True)
+            dispose(window)
+            return 1
+        loop.exec()
+        seconds = time.perf_counter() - started
+        if "last" not in ended:
+            print(f"self-test failed: the run did not end within {timeout_s:.0f} s.", flush=True)
+            dispose(window)
+            return 1
+        rows = window.dashboard.rows()
+        wrong = missing_points(window, epochs)
+        viewer_problem = None
+        if show == "predictions":
+            viewer_problem = settle_predictions(window, config.data.test_size, timeout_s)
+        app.processEvents()
+        if screenshot is not None:
+            save_window(window, screenshot)
+            print(f"saved {screenshot}", flush=True)
+        banner = window.banner.text
+        curves = len(window.dashboard.curve_keys())
+        dispose(window)
+    last = ended["last"]
+    if viewer_problem:
+        print(f"self-test failed: {viewer_problem}", flush=True)
+        return 1
+    if banner or type(last).__name__ != "Finished":
+        print(f"self-test failed: {banner or last}", flush=True)
+        return 1
+    if len(rows) != epochs or wrong:
+        print(f"self-test failed: {len(rows)} of {epochs} epochs reached the plots; "
+              f"curves short of points: {', '.join(wrong) or 'none'}.", flush=True)
+        return 1
+    print(f"self-test passed: {epochs} epochs trained through the worker thread in {seconds:.1f} s, and "
+          f"every one reached all {curves} curves.", flush=True)
+    return 0

@@ -1,0 +1,80 @@
+"""What Start does when a checkpoint or run is open: continue it, or start a new run.
+
+A choice in the settings dock instead of a question at Start, so it is visible before
+the click and tests can set it without a modal dialog.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QButtonGroup, QGroupBox, QLabel, QRadioButton, QVBoxLayout, QWidget
+
+from hrm_studio.gui.shell.opened_run import OpenedRun
+
+RESUME, WEIGHTS, SCRATCH = "resume", "weights", "scratch"
+
+
+class StartChoice(QGroupBox):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Start from", parent)
+        self.source = QLabel()
+        self.source.setWordWrap(True)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setObjectName("hint")
+        self.buttons = {RESUME: QRadioButton("Continue this run"),
+                        WEIGHTS: QRadioButton("New run from these weights"),
+                        SCRATCH: QRadioButton("New run from scratch")}
+        self.buttons[RESUME].setToolTip("Resume with the run's optimiser state and history; raise Epochs to "
+                                        "train further. Model and data settings stay as the run had them.")
+        self.buttons[WEIGHTS].setToolTip("Start a new run (new folder, fresh optimiser) whose model begins "
+                                         "with these weights.")
+        self.buttons[SCRATCH].setToolTip("Start a new run with freshly initialised weights.")
+        self.group = QButtonGroup(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.source)
+        for button in self.buttons.values():
+            self.group.addButton(button)
+            layout.addWidget(button)
+            button.toggled.connect(lambda on: on and self.changed.emit())
+        layout.addWidget(self.notes)
+        self._opened: OpenedRun | None = None
+        self.offer(None)
+
+    @property
+    def opened(self) -> OpenedRun | None:
+        return self._opened
+
+    def offer(self, opened: OpenedRun | None, default: str | None = None) -> None:
+        """Show the choices that fit `opened` (hidden when nothing is open)."""
+        self._opened = opened
+        self.setVisible(opened is not None)
+        if opened is None:
+            self.buttons[SCRATCH].setChecked(True)
+            return
+        has_weights = opened.checkpoint is not None
+        self.buttons[RESUME].setEnabled(opened.resumable)
+        self.buttons[WEIGHTS].setEnabled(has_weights)
+        epoch = f", epoch {opened.epoch}" if opened.epoch else ""
+        self.buttons[RESUME].setText(f"Continue this run (from epoch {opened.epoch})" if opened.resumable
+                                     else "Continue this run")
+        self.source.setText(f"<b>{opened.name}</b> — {opened.description}{epoch}")
+        self.notes.setText(" ".join(opened.notes))
+        self.notes.setVisible(bool(opened.notes))
+        if default is None:
+            default = RESUME if opened.resumable else WEIGHTS if has_weights else SCRATCH
+        self.set_mode(default)
+
+    def mode(self) -> str:
+        for mode, button in self.buttons.items():
+            if button.isChecked() and button.isEnabled() and self._opened is not None:
+                return mode
+        return SCRATCH
+
+    def set_mode(self, mode: str) -> None:
+        if not self.buttons[mode].isEnabled():
+            mode = SCRATCH
+        self.buttons[mode].setChecked(True)
+        self.changed.emit()
