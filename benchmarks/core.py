@@ -234,7 +234,7 @@ def _solve_child(task: str, overrides: dict, threshold: float, cap_s: float) -> 
     """Train a task's recommended config (with overrides) until held-out exact ≥ threshold or `cap_s` wall seconds;
     prints the history as JSON. The Trainer runs in-process; the cap stops it at the next batch."""
     from hrm_studio.presets import task_config
-    from hrm_studio.training.events import Started
+    from hrm_studio.events import Started
     from hrm_studio.training.trainer import Trainer
 
     config = task_config(task)
@@ -296,7 +296,7 @@ def _eval_child(preset: str, split: str, threads: int = 2) -> None:
     from hrm_studio.presets import preset_config
     from hrm_studio.training.data_source import load_data
     from hrm_studio.training.model_factory import build_head, hrm_config
-    from hrm_studio.training.predict import evaluate
+    from hrm_studio.evaluation.predict import evaluate
 
     torch.set_num_threads(threads)
     config = preset_config(preset)

@@ -28,8 +28,8 @@ def synthetic_set():  # noqa: ANN201 - a PredictionSet; imported lazily
 
     from hrm_studio.data import PuzzleSet
     from hrm_studio.data.grid import COLOUR_VOCAB_LABELS, encode_grids
-    from hrm_studio.training.prediction_set import build_prediction_set
-    from hrm_studio.training.prediction_record import Predictions
+    from hrm_studio.runstore.prediction_set import build_prediction_set
+    from hrm_studio.runstore.prediction_record import Predictions
 
     rng = np.random.default_rng(0)
     grids = rng.integers(2, 12, size=(PUZZLES, GRID, GRID))
@@ -67,7 +67,7 @@ def _viewer_child() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from hrm_studio.gui.predictions_tab import PredictionsTab
+    from hrm_studio.gui.predictions.predictions_tab import PredictionsTab
 
     ps = synthetic_set()
     tab = PredictionsTab()

@@ -195,7 +195,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
-    from hrm_studio.gui.app import main as gui_main
+    from hrm_studio.gui.shell.app import main as gui_main
 
     return gui_main(list(getattr(args, "paths", []) or []), self_test=bool(getattr(args, "self_test", False)),
                     screenshot=getattr(args, "screenshot", None), show=getattr(args, "show", None))
@@ -241,8 +241,8 @@ def _stoppable(run: Callable[[], T], stop: Callable[[], None], doing: str) -> T:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from hrm_studio.training import checkpoint as ckpt
-    from hrm_studio.training.events import EpochEnd, Notice, Started
-    from hrm_studio.training.run_dir import resolve_resume
+    from hrm_studio.events import EpochEnd, Notice, Started
+    from hrm_studio.runstore.run_dir import resolve_resume
     from hrm_studio.training.trainer import Trainer, stored_config
 
     base = None
@@ -291,8 +291,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from hrm_studio.presets import preset_sweep
-    from hrm_studio.training.events import Started
-    from hrm_studio.training.run_dir import default_runs_root
+    from hrm_studio.events import Started
+    from hrm_studio.runstore.run_dir import default_runs_root
     from hrm_studio.training.sweep import (FINISHED, PENDING, RUNNING, RowChanged, RunEvent, Sweep, SweepSpec,
                                            default_sweep_name, describe, format_duration, format_table)
 
@@ -396,7 +396,7 @@ def _save_outputs(path: Path, split: Any, pred: Any) -> None:
 
     import numpy as np
 
-    from hrm_studio.training.atomic import atomic_write
+    from hrm_studio.runstore.atomic import atomic_write
 
     last = pred.exact.shape[1] - 1
     buffer = io.BytesIO()

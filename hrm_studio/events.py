@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # the event only carries one; importing it here would pull in torch
-    from hrm_studio.training.prediction_set import PredictionSet
+    from hrm_studio.runstore.prediction_set import PredictionSet
 
 
 @dataclass(frozen=True)

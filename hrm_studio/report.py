@@ -102,7 +102,7 @@ class RunFacts:
 
 def read_run(path: str | Path) -> RunFacts:
     """The run folder's history, settings, task and status; ReportError if it is not a run folder."""
-    from hrm_studio.training.run_dir import RunDir
+    from hrm_studio.runstore.run_dir import RunDir
 
     path = Path(path)
     if not path.is_dir():
@@ -158,7 +158,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *,
                                                 folder / CONTACT_PNG)
         report.notes.append(f"Predictions: {_describe_predictions(predictions)}.")
 
-    from hrm_studio.training.atomic import atomic_write_text
+    from hrm_studio.runstore.atomic import atomic_write_text
 
     try:
         atomic_write_text(report.html, report_html(facts, report))
@@ -185,7 +185,7 @@ def sheet_indices(patterns: Any, size: int = SHEET_PUZZLES) -> list[int]:
 
 def _held_out_predictions(facts: RunFacts, notes: list[str], say: Callable[[str], None]) -> Any:
     """predictions/test.npz, else the newest checkpoint scored on the held-out split (and saved there)."""
-    from hrm_studio.training.prediction_set import PredictionSet, predictions_path
+    from hrm_studio.runstore.prediction_set import PredictionSet, predictions_path
 
     saved = predictions_path(facts.path, "test")
     if saved.is_file():
@@ -243,9 +243,9 @@ def draw_metrics(facts: RunFacts, path: Path, width: int = 1200) -> Path:
     app = _ensure_qt_app()
     from PySide6.QtCore import Qt, qInstallMessageHandler
 
-    from hrm_studio.gui.plot_export import save_png
-    from hrm_studio.gui.plots import OPTIONAL_PANELS, PANELS, MetricsDashboard
-    from hrm_studio.gui.theme import plot_colours
+    from hrm_studio.gui.metrics.plot_export import save_png
+    from hrm_studio.gui.metrics.plots import OPTIONAL_PANELS, PANELS, MetricsDashboard
+    from hrm_studio.gui.widgets.theme import plot_colours
 
     colours = plot_colours(dark=False)  # a report is printed and mailed: always the light look
     board = MetricsDashboard(colours)

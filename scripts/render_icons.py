@@ -18,7 +18,7 @@ from PySide6.QtSvg import QSvgRenderer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from hrm_studio.gui.app_icon import ICON_SIZES  # noqa: E402
+from hrm_studio.gui.shell.app_icon import ICON_SIZES  # noqa: E402
 
 ICON_DIR = ROOT / "resources" / "icon"
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 
-from hrm_studio.gui.app import create_application, dispose
-from hrm_studio.gui.main_window import MainWindow
-from hrm_studio.gui.screenshot import save_window
-from hrm_studio.gui.user_state import UserState
+from hrm_studio.gui.shell.app import create_application, dispose
+from hrm_studio.gui.shell.main_window import MainWindow
+from hrm_studio.gui.shell.screenshot import save_window
+from hrm_studio.gui.shell.user_state import UserState
 from hrm_studio.presets import preset_config
-from hrm_studio.training.events import EpochEnd
+from hrm_studio.events import EpochEnd
 
 WIDTH, HEIGHT = 1440, 900
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from hrm_studio.data import PuzzleSet
-from hrm_studio.training.prediction_record import Predictions
+from hrm_studio.runstore.prediction_record import Predictions
 
 __all__ = ["Predictions", "evaluate", "to_batch"]
 

@@ -20,7 +20,7 @@ import numpy as np
 from hrm_studio.data.grid import IGNORE
 
 if TYPE_CHECKING:  # only read, never built here: importing it would pull torch into the window's start
-    from hrm_studio.training.prediction_set import PredictionSet
+    from hrm_studio.runstore.prediction_set import PredictionSet
 
 ALL = "all"
 

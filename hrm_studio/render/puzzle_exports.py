@@ -21,8 +21,8 @@ from hrm_studio.data.grid import IGNORE
 from hrm_studio.render.grid_geometry import GridGeometry, grid_geometry
 from hrm_studio.render.grid_image import Font, draw_grid, plain_text, text_size, ui_font
 from hrm_studio.render.grid_style import GridStyle
-from hrm_studio.training.atomic import atomic_write
-from hrm_studio.training.prediction_set import PredictionSet
+from hrm_studio.runstore.atomic import atomic_write
+from hrm_studio.runstore.prediction_set import PredictionSet
 
 MAX_SHEET_PUZZLES = 32
 
@@ -276,7 +276,7 @@ def _target(path: str | Path, suffix: str, what: str) -> Path:
 
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """training/atomic.py's recipe (temp file beside `path`, fsync, rename), returning `path`."""
+    """runstore/atomic.py's recipe (temp file beside `path`, fsync, rename), returning `path`."""
     atomic_write(path, write)
     return path
 

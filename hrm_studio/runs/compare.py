@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from hrm_studio.config import RunConfig, all_fields
 from hrm_studio.errors import ConfigError, UserError
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.runstore.run_dir import RunDir
 
 
 @dataclass(frozen=True)

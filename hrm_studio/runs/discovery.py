@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hrm_studio.training.owner import writer_alive
-from hrm_studio.training.run_dir import RunDir, default_runs_root, read_metrics_lines
+from hrm_studio.runstore.owner import writer_alive
+from hrm_studio.runstore.run_dir import RunDir, default_runs_root, read_metrics_lines
 
 STATES = ("running", "finished", "stopped", "failed", "interrupted")
 

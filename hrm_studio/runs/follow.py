@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hrm_studio.runs.discovery import run_state
-from hrm_studio.training.run_dir import RunDir, read_metrics_lines
+from hrm_studio.runstore.run_dir import RunDir, read_metrics_lines
 
 
 @dataclass(frozen=True)

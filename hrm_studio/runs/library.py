@@ -26,7 +26,7 @@ from typing import Iterable
 from hrm_studio.config import format_bytes
 from hrm_studio.errors import UserError
 from hrm_studio.runs.discovery import RunInfo, read_run, run_state
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.runstore.run_dir import RunDir
 
 Signature = tuple[tuple[int, int], ...]
 BAD_NAME = re.compile(r'[/\\:*?"<>|\x00-\x1f]')

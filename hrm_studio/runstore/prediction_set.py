@@ -20,8 +20,8 @@ import numpy as np
 from hrm_studio.data import PuzzleSet
 from hrm_studio.data.grid import IGNORE
 from hrm_studio.errors import UserError
-from hrm_studio.training.atomic import atomic_write
-from hrm_studio.training.prediction_record import Predictions
+from hrm_studio.runstore.atomic import atomic_write
+from hrm_studio.runstore.prediction_record import Predictions
 
 SPLITS = ("train", "test")
 FORMAT_VERSION = 1
@@ -36,7 +36,7 @@ class PredictionSet:
     epoch:       epoch of the weights that predicted (0 = before training / unknown)
     indices:     int64 [N]: each puzzle's row in the whole split
     puzzles:     the N examples (inputs, labels, identifiers, pattern tags)
-    predictions: per-segment predictions (see training/predict.py)
+    predictions: per-segment predictions (see evaluation/predict.py)
     task:        TaskInfo.to_dict() of the dataset: grid shape, vocabulary, display kind
     complete:    True when this is the whole split, False for a live sample
     """
@@ -96,7 +96,7 @@ class PredictionSet:
 
     # ----- files ---------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write one uncompressed .npz atomically (training/atomic.py: temp file, fsync, replace)."""
+        """Write one uncompressed .npz atomically (runstore/atomic.py: temp file, fsync, replace)."""
         path = Path(path)
         meta = {"format": FORMAT_VERSION, "split": self.split, "epoch": int(self.epoch),
                 "complete": bool(self.complete), "task": self.task}

@@ -31,7 +31,7 @@ from typing import Any, Iterator
 import platformdirs
 
 from hrm_studio.errors import CheckpointError, UserError
-from hrm_studio.training.atomic import TEMP_SUFFIX, atomic_write_text
+from hrm_studio.runstore.atomic import TEMP_SUFFIX, atomic_write_text
 
 RESUME_ORDER = ("last", "final")
 

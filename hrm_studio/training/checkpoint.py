@@ -25,8 +25,8 @@ import torch
 
 from hrm_studio.config import RunConfig
 from hrm_studio.errors import CheckpointError, UserError
-from hrm_studio.training.atomic import atomic_write, atomic_write_text
-from hrm_studio.training.run_dir import RunFolderError, write_failure
+from hrm_studio.runstore.atomic import atomic_write, atomic_write_text
+from hrm_studio.runstore.run_dir import RunFolderError, write_failure
 
 STUDIO_FORMAT = "hrm-studio-checkpoint"
 STUDIO_VERSION = 1

@@ -18,10 +18,10 @@ from hrm_studio.config import RunConfig
 from hrm_studio.errors import UserError
 from hrm_studio.training import checkpoint as ckpt
 from hrm_studio.training.data_source import load_data
-from hrm_studio.training.metrics import summarise_predictions
+from hrm_studio.evaluation.metrics import summarise_predictions
 from hrm_studio.training.model_factory import build_head, hrm_config
-from hrm_studio.training.predict import evaluate
-from hrm_studio.training.prediction_set import SPLITS, PredictionSet, build_prediction_set
+from hrm_studio.evaluation.predict import evaluate
+from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet, build_prediction_set
 
 
 class EvaluationCancelled(UserError):

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 from hrm_studio.config import RunConfig, _check_range, all_fields
 from hrm_studio.errors import ConfigError, UserError
-from hrm_studio.training.atomic import atomic_write_text
+from hrm_studio.runstore.atomic import atomic_write_text
 
 MAX_RUNS = 1000
 REDRAWS = 100  # random mode: draws tried for one run before its settings are called invalid

@@ -38,15 +38,15 @@ from hrm_studio.errors import CheckpointError, ConfigError, UserError
 from hrm_studio.model import count_parameters
 from hrm_studio.training import checkpoint as ckpt
 from hrm_studio.training import curriculum as cur
-from hrm_studio.training import owner
+from hrm_studio.runstore import owner
 from hrm_studio.training.data_source import check_memory, load_data, shape_of
-from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Event, EventCallback,
+from hrm_studio.events import (CheckpointSaved, EpochEnd, Evaluated, Event, EventCallback,
                                         Failed, Finished, Notice, PredictionsReady, Progress, Started)
-from hrm_studio.training.metrics import EpochAccumulator, summarise_predictions
+from hrm_studio.evaluation.metrics import EpochAccumulator, summarise_predictions
 from hrm_studio.training.model_factory import attention_kernel, build_head, hrm_config
-from hrm_studio.training.predict import Predictions, evaluate
-from hrm_studio.training.prediction_set import PredictionSet, build_prediction_set, predictions_path
-from hrm_studio.training.run_dir import (RunDir, RunFolderError, claim_new_run_dir, default_runs_root,
+from hrm_studio.evaluation.predict import Predictions, evaluate
+from hrm_studio.runstore.prediction_set import PredictionSet, build_prediction_set, predictions_path
+from hrm_studio.runstore.run_dir import (RunDir, RunFolderError, claim_new_run_dir, default_runs_root,
                                          resolve_resume, write_failure)
 from hrm_studio.training.schedule import build_optimizer, lr_factor
 

@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import QThread
 
 from hrm_studio.config import RunConfig
-from hrm_studio.gui.main_window import MainWindow
-from hrm_studio.gui.user_state import UserState
-from hrm_studio.training.events import EpochEnd
+from hrm_studio.gui.shell.main_window import MainWindow
+from hrm_studio.gui.shell.user_state import UserState
+from hrm_studio.events import EpochEnd
 
 RUN_TIMEOUT_MS = 90_000
 

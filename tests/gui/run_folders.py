@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from hrm_studio.config import RunConfig
-from hrm_studio.training.events import EpochEnd
+from hrm_studio.events import EpochEnd
 from hrm_studio.training.trainer import Trainer
 
 

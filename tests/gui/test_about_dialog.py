@@ -10,8 +10,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 
 from hrm_studio import __version__
-from hrm_studio.gui.about_dialog import AboutDialog, collect_about_info, folder_html
-from hrm_studio.gui.app_icon import ICON_SIZES, app_icon, icon_pixmap
+from hrm_studio.gui.shell.about_dialog import AboutDialog, collect_about_info, folder_html
+from hrm_studio.gui.shell.app_icon import ICON_SIZES, app_icon, icon_pixmap
 
 
 def test_about_info_names_versions_threads_and_folders(tmp_path):
@@ -31,7 +31,7 @@ def test_about_info_names_versions_threads_and_folders(tmp_path):
 
 
 def test_reading_the_torch_version_does_not_import_torch():
-    code = ("import sys; from hrm_studio.gui.about_dialog import torch_version; v = torch_version(); "
+    code = ("import sys; from hrm_studio.gui.shell.about_dialog import torch_version; v = torch_version(); "
             "assert v.startswith('2.'), v; assert 'torch' not in sys.modules; print('OK')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "OK" in done.stdout, done.stderr
@@ -76,7 +76,7 @@ def test_the_icon_has_every_size_and_is_on_the_application_and_window(qapp, make
     assert not icon.isNull()
     assert sorted(size.width() for size in icon.availableSizes()) == sorted(ICON_SIZES)
     assert icon_pixmap(48).width() == 48
-    from hrm_studio.gui.app import create_application
+    from hrm_studio.gui.shell.app import create_application
 
     create_application()
     assert not qapp.windowIcon().isNull()

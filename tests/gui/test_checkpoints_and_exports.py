@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from PySide6.QtGui import QImage
 
-from hrm_studio.gui.start_choice import RESUME, WEIGHTS
+from hrm_studio.gui.shell.start_choice import RESUME, WEIGHTS
 from hrm_studio.training.checkpoint import read_weights
-from hrm_studio.training.events import Finished
+from hrm_studio.events import Finished
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hrm_studio.gui.plots import PANELS
+from hrm_studio.gui.metrics.plots import PANELS
 
 
 def fake_run(root: Path, name: str, exact: list[float], **settings: object) -> Path:

@@ -12,10 +12,10 @@ import threading
 
 import pytest
 
-from hrm_studio.gui.run_controller import IDLE, PAUSED, RUNNING, STARTING, STOPPING
+from hrm_studio.gui.shell.run_controller import IDLE, PAUSED, RUNNING, STARTING, STOPPING
 from hrm_studio.training.checkpoint import read_weights
-from hrm_studio.training.events import EpochEnd, Finished, Progress, Started
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.events import EpochEnd, Finished, Progress, Started
+from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.training.trainer import Trainer, comparable
 from tests.gui.conftest import RUN_TIMEOUT_MS, running_qthreads
 

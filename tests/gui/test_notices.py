@@ -7,9 +7,9 @@ import shutil
 
 from PySide6.QtWidgets import QApplication
 
-from hrm_studio.gui.error_banner import ERROR, INFO
-from hrm_studio.training.events import EpochEnd, Finished, Notice
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.gui.widgets.error_banner import ERROR, INFO
+from hrm_studio.events import EpochEnd, Finished, Notice
+from hrm_studio.runstore.run_dir import RunDir
 from tests.gui.conftest import RUN_TIMEOUT_MS
 
 

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 from PySide6.QtCore import Qt
 
-from hrm_studio.gui.prediction_aggregates import COLUMNS, PredictionAggregates
-from hrm_studio.training.prediction_summary import confusion_matrix, pattern_table, token_histograms
+from hrm_studio.gui.predictions.prediction_aggregates import COLUMNS, PredictionAggregates
+from hrm_studio.evaluation.prediction_summary import confusion_matrix, pattern_table, token_histograms
 from tests.training.test_prediction_summary import synthetic_prediction_set
 
 
@@ -106,7 +106,7 @@ def test_none_clears_everything(qtbot):
 
 
 def test_importing_the_widget_does_not_import_torch():
-    code = ("import sys; import hrm_studio.gui.prediction_aggregates; "
+    code = ("import sys; import hrm_studio.gui.predictions.prediction_aggregates; "
             "assert 'torch' not in sys.modules; print('OK')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})

@@ -15,11 +15,11 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 
 from hrm_studio.cli import main as cli_main
-from hrm_studio.gui.prediction_jobs import PredictionSource, evaluate_split
-from hrm_studio.gui.predictions_tab import first_changed_segment
-from hrm_studio.training.metrics import summarise_predictions
-from hrm_studio.training.prediction_set import PredictionSet, predictions_path
-from hrm_studio.training.prediction_summary import pattern_table, token_histograms
+from hrm_studio.gui.predictions.prediction_jobs import PredictionSource, evaluate_split
+from hrm_studio.gui.predictions.predictions_tab import first_changed_segment
+from hrm_studio.evaluation.metrics import summarise_predictions
+from hrm_studio.runstore.prediction_set import PredictionSet, predictions_path
+from hrm_studio.evaluation.prediction_summary import pattern_table, token_histograms
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
 STEPS = 4
@@ -68,7 +68,7 @@ def test_saved_predictions_reopen_without_evaluating(trained: Any, make_window: 
     def refuse(*_: Any, **__: Any) -> None:
         raise AssertionError("the saved predictions should have been shown, not recomputed")
 
-    monkeypatch.setattr("hrm_studio.gui.prediction_jobs.evaluate_split", refuse)
+    monkeypatch.setattr("hrm_studio.gui.predictions.prediction_jobs.evaluate_split", refuse)
     again = make_window(state_file="other.json")
     with qtbot.waitSignal(again.opened, timeout=RUN_TIMEOUT_MS):
         again.open_run_folder(run_dir)
@@ -243,8 +243,8 @@ def test_a_cancelled_evaluation_returns_nothing(trained: Any) -> None:
 def test_predictions_that_arrive_while_the_tab_is_hidden_are_drawn_when_it_is_shown(trained: Any) -> None:
     from dataclasses import fields
 
-    from hrm_studio.training.prediction_record import Predictions
-    from hrm_studio.training.prediction_set import build_prediction_set
+    from hrm_studio.runstore.prediction_record import Predictions
+    from hrm_studio.runstore.prediction_set import build_prediction_set
 
     tab = trained.predictions
     ps = tab.current_set()

@@ -13,12 +13,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from hrm_studio.gui.run_controller import IDLE
-from hrm_studio.gui.start_choice import RESUME, WEIGHTS
+from hrm_studio.gui.shell.run_controller import IDLE
+from hrm_studio.gui.shell.start_choice import RESUME, WEIGHTS
 from hrm_studio.runs import find_unfinished, read_run
 from hrm_studio.training.checkpoint import read_weights
-from hrm_studio.training.events import EpochEnd, Finished, Started
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.events import EpochEnd, Finished, Started
+from hrm_studio.runstore.run_dir import RunDir
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 from tests.gui.run_folders import copy_run, make_interrupted, train_until
 
@@ -117,7 +117,7 @@ def test_several_unfinished_runs_offer_the_newest_and_count_the_rest(qtbot, inte
 def test_finished_stopped_and_running_runs_are_not_offered(qtbot, stopped_template, make_window, runs):
     copy_run(stopped_template, runs, "stopped")                 # stopped on purpose: resumable, not offered
     running = copy_run(stopped_template, runs, "running")       # still written by a live process (this one)
-    from hrm_studio.training.owner import this_process
+    from hrm_studio.runstore.owner import this_process
 
     status = json.loads((running / "status.json").read_text())
     status.update(state="running", **this_process())

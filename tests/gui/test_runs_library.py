@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hrm_studio.gui.user_state import UserState
+from hrm_studio.gui.shell.user_state import UserState
 from tests.cli.test_cli import TINY
 from tests.gui.run_folders import make_interrupted
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from hrm_studio.config import RunConfig, all_fields
-from hrm_studio.gui.settings_panel import SettingsPanel
+from hrm_studio.gui.settings.settings_panel import SettingsPanel
 from hrm_studio.presets import PRESETS, preset_config
 
 

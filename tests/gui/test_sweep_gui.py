@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hrm_studio.training.events import EpochEnd, Started
+from hrm_studio.events import EpochEnd, Started
 from hrm_studio.training.sweep import RunEvent
 from tests.gui.conftest import RUN_TIMEOUT_MS
 

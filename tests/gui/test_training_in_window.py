@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from hrm_studio.gui.run_controller import IDLE, PAUSED
-from hrm_studio.gui.start_choice import RESUME, SCRATCH
+from hrm_studio.gui.shell.run_controller import IDLE, PAUSED
+from hrm_studio.gui.shell.start_choice import RESUME, SCRATCH
 from hrm_studio.training.checkpoint import read_weights
-from hrm_studio.training.events import EpochEnd, Failed, Finished, Started
+from hrm_studio.events import EpochEnd, Failed, Finished, Started
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
 

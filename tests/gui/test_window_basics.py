@@ -10,19 +10,19 @@ from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
-from hrm_studio.gui.app import DESKTOP_FILE_NAME, create_application
-from hrm_studio.gui.plot_ranges import nice_ceiling, x_range, y_range
-from hrm_studio.gui.smoothing import debiased_ema
-from hrm_studio.gui.user_state import MAX_RECENT, UserState
+from hrm_studio.gui.shell.app import DESKTOP_FILE_NAME, create_application
+from hrm_studio.gui.metrics.plot_ranges import nice_ceiling, x_range, y_range
+from hrm_studio.gui.metrics.smoothing import debiased_ema
+from hrm_studio.gui.shell.user_state import MAX_RECENT, UserState
 
 WINDOW_WITHOUT_TORCH = """
 import sys, pkgutil, importlib
 import hrm_studio.gui
-for mod in pkgutil.iter_modules(hrm_studio.gui.__path__):
-    importlib.import_module('hrm_studio.gui.' + mod.name)
+for mod in pkgutil.walk_packages(hrm_studio.gui.__path__, 'hrm_studio.gui.'):
+    importlib.import_module(mod.name)
 assert 'torch' not in sys.modules, 'importing hrm_studio.gui pulled in torch'
-from hrm_studio.gui.app import create_application
-from hrm_studio.gui.main_window import MainWindow
+from hrm_studio.gui.shell.app import create_application
+from hrm_studio.gui.shell.main_window import MainWindow
 app = create_application()
 window = MainWindow()
 window.show()
@@ -30,7 +30,7 @@ app.processEvents()
 assert window.isVisible()
 assert 'torch' not in sys.modules, 'showing the window pulled in torch'
 print('WINDOW WITHOUT TORCH')
-from hrm_studio.gui.app import dispose
+from hrm_studio.gui.shell.app import dispose
 dispose(window)
 """
 

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 from hrm_studio import __version__
-from hrm_studio.gui.app_icon import ICON_SIZES, ICON_SVG, icon_png
+from hrm_studio.gui.shell.app_icon import ICON_SIZES, ICON_SVG, icon_png
 
 from .conftest import ROOT, project_version
 
@@ -31,8 +31,8 @@ def names_in_code() -> dict[str, list[str]]:
 def test_every_resource_the_code_names_exists():
     named = names_in_code()
     assert "palettes.json" in named, "the search for resource names found nothing: is the pattern stale?"
-    named.update({ICON_SVG: ["hrm_studio/gui/app_icon.py"]})
-    named.update({icon_png(size): ["hrm_studio/gui/app_icon.py"] for size in ICON_SIZES})
+    named.update({ICON_SVG: ["hrm_studio/gui/shell/app_icon.py"]})
+    named.update({icon_png(size): ["hrm_studio/gui/shell/app_icon.py"] for size in ICON_SIZES})
     missing = [f"resources/{name} (named in {', '.join(where)})" for name, where in named.items()
                if "{" in name or not (ROOT / "resources" / name).is_file()]
     assert missing == []

@@ -13,8 +13,8 @@ import time
 import pytest
 import torch
 
-from hrm_studio.training.events import CheckpointSaved, Failed
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.events import CheckpointSaved, Failed
+from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.training.trainer import Trainer, TrainingError, comparable
 from tests.reliability.helpers import tiny
 

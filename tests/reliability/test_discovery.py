@@ -12,9 +12,9 @@ import time
 import pytest
 
 from hrm_studio.runs import find_unfinished, list_runs, read_run
-from hrm_studio.training.events import EpochEnd
-from hrm_studio.training.owner import _start_ticks, this_process, writer_alive
-from hrm_studio.training.run_dir import RunDir, RunFolderError
+from hrm_studio.events import EpochEnd
+from hrm_studio.runstore.owner import _start_ticks, this_process, writer_alive
+from hrm_studio.runstore.run_dir import RunDir, RunFolderError
 from hrm_studio.training.trainer import Trainer
 from tests.reliability.helpers import tiny
 
@@ -139,7 +139,7 @@ class Block(importlib.abc.MetaPathFinder):
         if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'torch'):
             raise ImportError('blocked in this test: ' + name)
 sys.meta_path.insert(0, Block())
-import hrm_studio.runs, hrm_studio.config, hrm_studio.training.owner
+import hrm_studio.runs, hrm_studio.config, hrm_studio.runstore.owner
 from hrm_studio.runs import list_runs, find_unfinished
 list_runs('/nonexistent'); find_unfinished('/nonexistent')
 from hrm_studio.config import RunConfig, estimate_training_memory, available_memory_bytes

@@ -30,8 +30,8 @@ import torch
 
 from hrm_studio.cli import main
 from hrm_studio.runs import read_run
-from hrm_studio.training.atomic import TEST_DELAY_ENV
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.runstore.atomic import TEST_DELAY_ENV
+from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.training.trainer import comparable
 from tests.reliability.helpers import TINY_ARGS
 

@@ -26,7 +26,7 @@ from hypothesis.extra.numpy import arrays
 from hrm_studio.cli import main
 from hrm_studio.config import RunConfig
 from hrm_studio.errors import UserError
-from hrm_studio.training.run_dir import RunDir
+from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.training.trainer import Trainer
 from tests.reliability.helpers import TINY_ARGS, tiny
 

@@ -12,10 +12,10 @@ import torch
 
 from hrm_studio.cli import main
 from hrm_studio.errors import CheckpointError
-from hrm_studio.training import atomic
-from hrm_studio.training.events import CheckpointSaved, EpochEnd, Progress
-from hrm_studio.training.owner import this_process
-from hrm_studio.training.run_dir import RunDir, read_metrics_lines, resolve_resume
+from hrm_studio.runstore import atomic
+from hrm_studio.events import CheckpointSaved, EpochEnd, Progress
+from hrm_studio.runstore.owner import this_process
+from hrm_studio.runstore.run_dir import RunDir, read_metrics_lines, resolve_resume
 from hrm_studio.training.trainer import Trainer, comparable
 from tests.reliability.helpers import one_line_error, snapshot, tiny
 

@@ -20,8 +20,8 @@ import torch
 from hrm_studio.cli import main
 from hrm_studio.model.losses import ACTLossHead
 from hrm_studio.runs import read_run
-from hrm_studio.training.events import CheckpointSaved, EpochEnd, Failed, Finished, Notice
-from hrm_studio.training.run_dir import RunDir, RunFolderError
+from hrm_studio.events import CheckpointSaved, EpochEnd, Failed, Finished, Notice
+from hrm_studio.runstore.run_dir import RunDir, RunFolderError
 from hrm_studio.training.trainer import Trainer, TrainingError, comparable
 from tests.reliability.helpers import TINY_ARGS, one_line_error, snapshot, tiny
 

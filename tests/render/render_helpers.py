@@ -8,8 +8,8 @@ import numpy as np
 
 from hrm_studio.data import PuzzleSet
 from hrm_studio.data.grid import COLOUR_VOCAB_LABELS, EOS, IGNORE, PAD
-from hrm_studio.training.predict import Predictions
-from hrm_studio.training.prediction_set import PredictionSet
+from hrm_studio.evaluation.predict import Predictions
+from hrm_studio.runstore.prediction_set import PredictionSet
 
 COLOUR_TASK: dict[str, Any] = {
     "task": "hand-colour", "vocab_size": 12, "seq_len": 64, "num_puzzle_identifiers": 2,

@@ -12,7 +12,7 @@ from hrm_studio.model.fused_attention import FusedAttention
 from hrm_studio.model.layers import Attention
 from hrm_studio.training import model_factory
 from hrm_studio.training.data_source import load_data
-from hrm_studio.training.events import Failed, Finished, Notice, Started
+from hrm_studio.events import Failed, Finished, Notice, Started
 from hrm_studio.training.model_factory import attention_kernel, build_head
 from hrm_studio.training.trainer import Trainer
 

@@ -12,7 +12,7 @@ import torch
 from hrm_studio.cli import main
 from hrm_studio.errors import UserError
 from hrm_studio.training.checkpoint_scoring import EvaluationCancelled, score_checkpoint
-from hrm_studio.training.prediction_set import PredictionSet
+from hrm_studio.runstore.prediction_set import PredictionSet
 from hrm_studio.training.trainer import Trainer
 
 

@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from hrm_studio.training.events import EpochEnd, Evaluated, Finished, Notice, PredictionsReady, event_to_dict
-from hrm_studio.training.prediction_set import PredictionSet, predictions_path
-from hrm_studio.training.prediction_summary import pattern_table
+from hrm_studio.events import EpochEnd, Evaluated, Finished, Notice, PredictionsReady, event_to_dict
+from hrm_studio.runstore.prediction_set import PredictionSet, predictions_path
+from hrm_studio.evaluation.prediction_summary import pattern_table
 from hrm_studio.training.trainer import Trainer, comparable, viewer_sample_indices
 
 

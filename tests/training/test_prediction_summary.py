@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from hrm_studio.data import PuzzleSet
-from hrm_studio.training.metrics import summarise_predictions
-from hrm_studio.training.predict import Predictions
-from hrm_studio.training.prediction_set import build_prediction_set
-from hrm_studio.training.prediction_summary import (PatternRow, confusion_matrix, pattern_table,
+from hrm_studio.evaluation.metrics import summarise_predictions
+from hrm_studio.evaluation.predict import Predictions
+from hrm_studio.runstore.prediction_set import build_prediction_set
+from hrm_studio.evaluation.prediction_summary import (PatternRow, confusion_matrix, pattern_table,
                                                     token_histograms)
 
 VOCAB_LABELS = ["PAD", "EOS", "0", "1", "2", "3"]
@@ -143,7 +143,7 @@ def test_importing_it_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import hrm_studio.training.prediction_summary; "
+    code = ("import sys; import hrm_studio.evaluation.prediction_summary; "
             "assert 'torch' not in sys.modules; print('OK')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "OK", done.stderr

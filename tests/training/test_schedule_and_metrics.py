@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hrm_studio.config import TrainConfig
-from hrm_studio.training.metrics import EpochAccumulator
+from hrm_studio.evaluation.metrics import EpochAccumulator
 from hrm_studio.training.schedule import lr_factor
 
 

@@ -14,7 +14,7 @@ from hrm_studio.errors import ConfigError
 from hrm_studio.presets import preset_config, preset_sweep
 from hrm_studio.runs.discovery import read_run
 from hrm_studio.training import sweep as sweep_module
-from hrm_studio.training.events import EpochEnd
+from hrm_studio.events import EpochEnd
 from hrm_studio.training.sweep import (FAILED, FINISHED, SKIPPED, STOPPED, RowChanged, RunEvent, Sweep,
                                        SweepEnded, SweepRow, SweepSpec, SweepStarted, best_row,
                                        estimate_seconds, parse_axis, summarise_history)

@@ -8,7 +8,7 @@ import threading
 import pytest
 import torch
 
-from hrm_studio.training.events import (CheckpointSaved, EpochEnd, Evaluated, Failed, Finished, PredictionsReady,
+from hrm_studio.events import (CheckpointSaved, EpochEnd, Evaluated, Failed, Finished, PredictionsReady,
                                         Progress, Started)
 from hrm_studio.training.trainer import Trainer, comparable
 
