@@ -109,7 +109,7 @@ def _preset_step(preset: str, dtype: str, attention: str = "auto") -> tuple[Call
 
     from hrm_studio.presets import preset_config
     from hrm_studio.training.data_source import load_data
-    from hrm_studio.training.model_factory import build_head, hrm_config
+    from hrm_studio.training.model_factory import build_head, model_config
     from hrm_studio.training.schedule import build_optimizer
 
     config = preset_config(preset)
@@ -117,7 +117,7 @@ def _preset_step(preset: str, dtype: str, attention: str = "auto") -> tuple[Call
     config.set("attention_kernel", attention)
     data = load_data(config)
     torch.manual_seed(0)
-    hrm_cfg = hrm_config(config, data.info)
+    hrm_cfg = model_config(config, data.info)
     head = build_head(config, hrm_cfg)
     opt = build_optimizer(head.model, config.train)
     b = config.train.batch_size
@@ -295,14 +295,14 @@ def _eval_child(preset: str, split: str, threads: int = 2) -> None:
 
     from hrm_studio.presets import preset_config
     from hrm_studio.training.data_source import load_data
-    from hrm_studio.training.model_factory import build_head, hrm_config
+    from hrm_studio.training.model_factory import build_head, model_config
     from hrm_studio.evaluation.predict import evaluate
 
     torch.set_num_threads(threads)
     config = preset_config(preset)
     data = load_data(config)
     torch.manual_seed(0)
-    head = build_head(config, hrm_config(config, data.info))
+    head = build_head(config, model_config(config, data.info))
     puzzles = data.train if split == "train" else data.test
     evaluate(head, puzzles.subset(np.arange(min(64, len(puzzles)))), batch_size=64)  # warm-up
     seconds = min(_timed(lambda: evaluate(head, puzzles, batch_size=64)) for _ in range(3))

@@ -1,32 +1,61 @@
-"""From a RunConfig and the data's shape to a ready HRM with its loss head."""
+"""From a RunConfig and the data's shape to a ready model with its loss head.
+
+The run's ``arch`` setting picks the architecture in :mod:`hrm_studio.model.registry`, which
+fills the architecture's config by field name from the model settings and the data's shape.
+"""
 
 from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from torch import nn
 
 from hrm_studio.config import RunConfig
 from hrm_studio.data import TaskInfo
 from hrm_studio.errors import ConfigError
 from hrm_studio.kernels import build as kernel_build
-from hrm_studio.model import ACTLossHead, HRM, HRMConfig
 from hrm_studio.model.fused_attention import FusedAttention
+from hrm_studio.model.registry import architecture, build_model, build_model_config
 
 
-def hrm_config(config: RunConfig, info: TaskInfo, *, vocab_size: int | None = None,
-               num_puzzle_identifiers: int | None = None) -> HRMConfig:
-    """The official-named model config; vocabulary and identifiers may come from weights."""
-    m = config.model
-    return HRMConfig(
-        batch_size=config.train.batch_size,
-        seq_len=info.seq_len,
-        vocab_size=vocab_size if vocab_size is not None else info.vocab_size,
-        num_puzzle_identifiers=(num_puzzle_identifiers if num_puzzle_identifiers is not None
-                                else info.num_puzzle_identifiers),
-        puzzle_emb_ndim=m.puzzle_emb_ndim,
-        H_cycles=m.H_cycles, L_cycles=m.L_cycles, H_layers=m.H_layers, L_layers=m.L_layers,
-        hidden_size=m.hidden_size, expansion=m.expansion, num_heads=m.num_heads,
-        pos_encodings=m.pos_encodings, rms_norm_eps=m.rms_norm_eps, rope_theta=m.rope_theta,
-        halt_max_steps=m.halt_max_steps, halt_exploration_prob=m.halt_exploration_prob,
-        forward_dtype=m.forward_dtype,
-    )
+def data_shape(config: RunConfig, info: TaskInfo, *, vocab_size: int | None = None,
+               num_puzzle_identifiers: int | None = None) -> dict[str, int]:
+    """The model settings that come from the data and the batch rather than the model section;
+    vocabulary and identifiers may come from weights instead of the puzzles."""
+    return {
+        "batch_size": config.train.batch_size,
+        "seq_len": info.seq_len,
+        "vocab_size": info.vocab_size if vocab_size is None else vocab_size,
+        "num_puzzle_identifiers": (info.num_puzzle_identifiers if num_puzzle_identifiers is None
+                                   else num_puzzle_identifiers),
+    }
+
+
+def model_config(config: RunConfig, info: TaskInfo, *, vocab_size: int | None = None,
+                 num_puzzle_identifiers: int | None = None) -> Any:
+    """The config of the run's architecture (official field names), filled by name from the
+    model settings and the data's shape."""
+    shape = data_shape(config, info, vocab_size=vocab_size, num_puzzle_identifiers=num_puzzle_identifiers)
+    return build_model_config(config.model.arch, asdict(config.model), **shape)
+
+
+def kernel_fix(reason: str) -> str:
+    """What would make the kernel available, for the reason kernels.build gave: installing a
+    compiler only helps when none was found, so each kind of failure gets its own advice."""
+    if reason.startswith("no C compiler"):
+        return "Installing a C compiler (for example 'apt install gcc') makes it available."
+    if reason.startswith("$CC"):
+        return "Setting $CC to a C compiler on PATH, or unsetting it to use cc, gcc or clang, makes it available."
+    if reason.startswith("the C compiler"):
+        return "Pointing $CC at another C compiler (for example gcc or clang) may build it."
+    if reason.startswith("the kernel could not be built in"):
+        return "Making room on that disk, or making that folder writable, lets HRM Studio build it."
+    if reason.startswith("the kernel source") or "ABI version" in reason or "lacks" in reason:
+        return ("The kernel source installed with HRM Studio is missing or does not match its Python side; "
+                "reinstalling HRM Studio should fix that.")
+    return (f"Deleting the kernel cache folder ({kernel_build.default_cache_dir()}) makes HRM Studio build "
+            f"the kernel afresh on the next run; if that does not help, reinstalling HRM Studio may.")
 
 
 def attention_kernel(setting: str) -> tuple[FusedAttention | None, str]:
@@ -38,7 +67,7 @@ def attention_kernel(setting: str) -> tuple[FusedAttention | None, str]:
     loaded = kernel_build.load()
     if loaded.library is None:
         missing = f"HRM Studio's fused attention kernel is not available: {loaded.reason}."
-        fix = "Installing a C compiler (for example 'apt install gcc') makes it available."
+        fix = kernel_fix(loaded.reason)
         if setting == "native":
             raise ConfigError(f"{missing} {fix} Or set attention_kernel to 'auto' or 'torch' to use "
                               f"PyTorch's attention, which gives the same results more slowly.")
@@ -47,9 +76,9 @@ def attention_kernel(setting: str) -> tuple[FusedAttention | None, str]:
     return FusedAttention(loaded.library), ""
 
 
-def build_head(config: RunConfig, hrm_cfg: HRMConfig) -> ACTLossHead:
-    """The model and its loss head, with HRM Studio's attention kernel where the
+def build_head(config: RunConfig, model_cfg: Any) -> nn.Module:
+    """The run's model and its loss head, with HRM Studio's attention kernel where the
     ``attention_kernel`` setting and the machine allow."""
-    model = HRM(hrm_cfg)
+    model = build_model(config.model.arch, model_cfg)
     model.use_attention_kernel(attention_kernel(config.train.attention_kernel)[0])
-    return ACTLossHead(model, config.model.loss_type)
+    return architecture(config.model.arch).loss_head(model, config.model.loss_type)

@@ -134,11 +134,11 @@ def test_the_seeds_bare_weights_evaluate_with_the_seed_preset(tmp_path, capsys):
 
     from hrm_studio.presets import preset_config
     from hrm_studio.training.data_source import load_data
-    from hrm_studio.training.model_factory import build_head, hrm_config
+    from hrm_studio.training.model_factory import build_head, model_config
 
     config = preset_config("seed")
     torch.manual_seed(0)
-    head = build_head(config, hrm_config(config, load_data(config).info))
+    head = build_head(config, model_config(config, load_data(config).info))
     path = tmp_path / "final_model.pth"
     torch.save(head.model.state_dict(), path)
     assert main(["eval", str(path), "--preset", "seed", "--json"]) == 0

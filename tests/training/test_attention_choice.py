@@ -78,6 +78,21 @@ def test_native_without_the_kernel_is_a_config_error_that_says_what_to_do(unavai
     assert "'auto'" in message and "'torch'" in message
 
 
+@pytest.mark.parametrize("reason,says", [
+    ("the compiled library reports ABI version 1 but this HRM Studio needs version 2, even after rebuilding "
+     "it from attention.c", "reinstalling HRM Studio"),
+    ("the built kernel could not be loaded (bad ELF), even after rebuilding it", "cache folder"),
+    ("$CC ('nope') is not a program on PATH", "$CC"),
+    ("the C compiler failed: error: bad flag", "another C compiler"),
+    ("the kernel could not be built in /x (Permission denied)", "writable"),
+], ids=["abi", "unloadable", "cc-unset", "compiler-failed", "cache-unwritable"])
+def test_the_fix_fits_the_reason_and_only_a_missing_compiler_asks_to_install_one(monkeypatch, reason, says):
+    monkeypatch.setattr(model_factory.kernel_build, "load", lambda: KernelLibrary(None, reason))
+    note = attention_kernel("auto")[1]
+    assert reason in note and says in note
+    assert "apt install" not in note
+
+
 def test_build_head_with_torch_leaves_every_attention_on_sdpa(tiny_config, available):
     config = tiny_config.copy()
     config.train.attention_kernel = "torch"
@@ -100,7 +115,7 @@ def test_build_head_with_auto_and_no_kernel_uses_sdpa(tiny_config, unavailable):
 
 
 def _hrm_config(config: RunConfig):
-    return model_factory.hrm_config(config, load_data(config).info)
+    return model_factory.model_config(config, load_data(config).info)
 
 
 def _fit(config, run_dir):

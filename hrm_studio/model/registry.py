@@ -1,0 +1,70 @@
+"""Architectures by name: each one's config class, model class and loss head.
+
+Why a registry: a run names its architecture (``arch: hrm``) and the model is built from the
+run's settings by field name, so no one keeps a hand-written copy of every field in step with
+the config class. A new architecture is one file in ``model/`` plus one line in ``REGISTRY``.
+
+This module does not import ``hrm_studio.config``: ``model/`` stays independent of the app's
+settings, and callers pass plain values keyed by the config class's field names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, Callable, Mapping
+
+from torch import nn
+
+from ..errors import ConfigError
+from .hrm import HRM, HRMConfig
+from .losses import ACTLossHead
+
+__all__ = ["Architecture", "REGISTRY", "architecture", "build_model_config", "build_model"]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One trainable architecture: how its settings, its network and its loss head are made."""
+
+    name: str
+    config_class: type
+    model_class: Callable[[Any], nn.Module]
+    loss_head: Callable[[nn.Module, str], nn.Module]  # (model, loss_type) -> module returning the loss
+
+
+REGISTRY: dict[str, Architecture] = {
+    "hrm": Architecture("hrm", HRMConfig, HRM, ACTLossHead),
+}
+
+
+def architecture(name: str) -> Architecture:
+    """The registered architecture called ``name``; a ConfigError naming the known ones otherwise,
+    since the name comes from a setting a person typed or a file they opened."""
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(REGISTRY))
+        raise ConfigError(f"Unknown architecture {name!r}; HRM Studio can train: {known}.") from None
+
+
+def build_model_config(arch: str, values: Mapping[str, Any], **overrides: Any) -> Any:
+    """The config of architecture ``arch``, every field taken by name from ``values`` updated with
+    ``overrides`` (a field with a default may be left out). Names the architecture does not use
+    are ignored, so a run's whole model section can be passed as it is."""
+    spec = architecture(arch)
+    given = {**values, **overrides}
+    wanted = fields(spec.config_class)
+    missing = [f.name for f in wanted
+               if f.name not in given and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise ConfigError(f"The {arch} architecture needs {', '.join(missing)}, which the settings do not give.")
+    return spec.config_class(**{f.name: given[f.name] for f in wanted if f.name in given})
+
+
+def build_model(arch: str, model_config: Any) -> nn.Module:
+    """The network of architecture ``arch`` from its config (see build_model_config)."""
+    spec = architecture(arch)
+    if not isinstance(model_config, spec.config_class):
+        raise TypeError(f"The {arch} architecture is built from a {spec.config_class.__name__}, "
+                        f"not a {type(model_config).__name__}.")
+    return spec.model_class(model_config)
