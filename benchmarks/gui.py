@@ -54,7 +54,7 @@ def _window_run(runs_root: Path, probe_ms: int | None) -> tuple[list[dict[str, A
     Returns the history and the probe's lateness per interval (ms)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
-    from hrm_studio.gui.shell.app import dispose
+    from hrm_studio.gui.shell.qt_app import dispose
     from hrm_studio.gui.shell.main_window import MainWindow
     from hrm_studio.gui.shell.user_state import UserState
     from hrm_studio.events import Started
@@ -86,7 +86,7 @@ def _window_run(runs_root: Path, probe_ms: int | None) -> tuple[list[dict[str, A
 
 def _training_child() -> None:
     """Headless, window, headless again (speed), then a window with the lag probe; prints JSON."""
-    from hrm_studio.gui.shell.app import create_application
+    from hrm_studio.gui.shell.qt_app import create_application
     from hrm_studio.training.trainer import Trainer
 
     app = create_application()
@@ -107,7 +107,7 @@ def _training_child() -> None:
 LAUNCH = """
 import time
 from PySide6.QtCore import QEvent, QObject, QTimer
-from hrm_studio.gui.shell.app import create_application, dispose
+from hrm_studio.gui.shell.qt_app import create_application, dispose
 from hrm_studio.gui.shell.main_window import MainWindow
 from hrm_studio.gui.shell.user_state import UserState
 app = create_application()

@@ -6,3 +6,4 @@ try:
     __version__ = version("hrm-studio")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+source"
+

@@ -5,20 +5,25 @@ data (which task and how much of it) and train (optimisation and run control). E
 field carries metadata (help text, range, choices, unit, group) so that front ends can
 build forms and error messages from it instead of repeating the list by hand.
 Field names are unique across the three sections, so `--set name=value` needs no prefix.
+
+This module holds the fields, their coercion from text and the checks that need nothing
+but the settings (`RunConfig.problems()`). Checks that need the task catalogue or the
+curriculum live above it, in hrm_studio.validation, which every front end asks about a
+whole run; what a run costs in memory and time is hrm_studio.costs.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import types
 import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from hrm_studio.errors import ConfigError
+from hrm_studio.runstore.keys import HistoryKey
 
 
 def _f(default: Any, help: str, *, group: str, min: float | None = None,
@@ -37,6 +42,9 @@ def _f(default: Any, help: str, *, group: str, min: float | None = None,
 class ModelConfig:
     """The HRM architecture; names follow the official `arch` config."""
 
+    arch: str = _f("hrm", "Which recurrent reasoning model to train: hrm, the Hierarchical Reasoning Model "
+                   "(a slow high-level module and a fast low-level one that think in nested cycles).",
+                   group="Model", choices=("hrm",))
     hidden_size: int = _f(64, "Width of every token's hidden state.", group="Model", min=8, max=4096)
     num_heads: int = _f(4, "Attention heads; hidden_size must divide evenly by it.", group="Model", min=1, max=64)
     expansion: float = _f(2.0, "Width of the SwiGLU feed-forward layer relative to hidden_size.",
@@ -137,7 +145,7 @@ class TrainConfig:
                             max=100_000, unit="epochs", live=True)
     stop_at_exact: float = _f(1.0, "Stop once held-out exact match (after all segments) reaches this "
                               "(0 = never stop early for it).", group="Run", min=0.0, max=1.0, live=True)
-    early_stopping_metric: str = _f("val_exact_match_accuracy", "History key watched for early stopping "
+    early_stopping_metric: str = _f(str(HistoryKey.VAL_EXACT), "History key watched for early stopping "
                                     "(higher is better, or lower for keys ending in 'loss').", group="Run")
     early_stopping_patience: int = _f(0, "Stop after this many evaluations without improvement "
                                       "(0 = off).", group="Run", min=0, max=100_000, live=True)
@@ -246,7 +254,7 @@ class RunConfig:
         for section_name, cls in SECTIONS.items():
             section = getattr(self, section_name)
             for f in fields(cls):
-                reason = _check_range(f, getattr(section, f.name))
+                reason = check_field(f, getattr(section, f.name))
                 if reason:
                     found[f.name] = reason
         m, d, t = self.model, self.data, self.train
@@ -257,33 +265,28 @@ class RunConfig:
             elif m.pos_encodings == "rope" and (m.hidden_size // m.num_heads) % 2:
                 found["num_heads"] = (f"Rotary positions need an even head width, but hidden_size / "
                                       f"num_heads = {m.hidden_size // m.num_heads}.")
-        if not d.dataset_dir:
-            from hrm_studio.data.tasks import TASKS  # late import: data is optional for pure config work
-
-            if d.task not in TASKS:
-                found["task"] = f"Unknown task '{d.task}'. Known tasks: {', '.join(sorted(TASKS))}."
         if d.pattern_mix:
             try:
                 parse_pattern_mix(d.pattern_mix)
             except ConfigError as exc:
                 found["pattern_mix"] = str(exc)
-        if "curriculum" not in found and "task" not in found:
-            from hrm_studio.training.curriculum import curriculum_problems  # late: Qt- and torch-free
-
-            for name, reason in curriculum_problems(self).items():
-                found.setdefault(name, reason)
         if t.early_stopping_metric and not t.early_stopping_metric.replace("_", "").replace("/", "").isalnum():
             found["early_stopping_metric"] = "The early stopping metric must be a history key such as " \
                                              "val_exact_match_accuracy."
         return found
 
     def validate(self) -> "RunConfig":
-        """Raise ConfigError listing every problem; return self so calls can chain."""
-        found = self.problems()
-        if found:
-            lines = "; ".join(f"{name}: {reason}" for name, reason in found.items())
-            raise ConfigError(f"The run settings are not valid — {lines}")
+        """Raise ConfigError listing every problem of the settings themselves; return self so
+        calls can chain. (hrm_studio.validation.validate also checks the task and curriculum.)"""
+        raise_if_invalid(self.problems())
         return self
+
+
+def raise_if_invalid(found: Mapping[str, str]) -> None:
+    """One ConfigError naming every problem found (none: nothing happens)."""
+    if found:
+        lines = "; ".join(f"{name}: {reason}" for name, reason in found.items())
+        raise ConfigError(f"The run settings are not valid — {lines}")
 
 
 def section_field_names(section: str) -> tuple[str, ...]:
@@ -353,7 +356,12 @@ def _kind_words(kind: type) -> str:
     return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(kind, str(kind))
 
 
-def _check_range(f: Any, value: Any) -> str:
+def check_field(f: Any, value: Any) -> str:
+    """Why `value` is not allowed in field `f` (not finite, not a choice, out of range), or "".
+
+    Public so that whatever checks one setting on its own (a sweep's values) words it the
+    same way as `RunConfig.problems()`.
+    """
     meta = f.metadata
     if isinstance(value, float) and not math.isfinite(value):
         return f"{f.name} must be a finite number, not {value}."
@@ -393,137 +401,3 @@ def parse_pattern_mix(text: str) -> dict[str, float]:
     return mix
 
 
-
-# ----------------------------------------------------------------------------------------
-# Peak training memory: refuse a run that cannot fit before anything big is allocated.
-# ----------------------------------------------------------------------------------------
-# Deliberately torch-free (the settings form calls it on every keystroke) and on the
-# generous side: being refused for a run that would have fitted is a nuisance, but a run
-# that exhausts the laptop's memory an hour in can freeze the whole machine.
-
-MEMORY_LIMIT_FRACTION = 0.8
-_RUNTIME_BYTES = 500 * 2**20  # Python, PyTorch and its thread pools, before any tensor
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """Bytes each part of a training run needs at its peak, and which settings drive it."""
-
-    weights: int          # parameters, their gradients, Adam's two moments and its temporaries
-    puzzle_embedding: int  # the per-puzzle embedding table (a buffer trained by sign-SGD)
-    activations: int      # what the 1-step-gradient backward keeps, plus the ACT carry
-    attention: int        # one attention score matrix (batch × heads × seq²)
-    logits: int           # output logits, their softmax and gradient
-    data: int             # the puzzles, their tensors and the held-out predictions
-    runtime: int = _RUNTIME_BYTES
-
-    @property
-    def total(self) -> int:
-        return (self.weights + self.puzzle_embedding + self.activations + self.attention + self.logits
-                + self.data + self.runtime)
-
-    def parts(self) -> dict[str, int]:
-        return {"activations": self.activations, "attention": self.attention,
-                "weights and optimiser state": self.weights, "puzzle embedding": self.puzzle_embedding,
-                "logits": self.logits, "data": self.data, "runtime": self.runtime}
-
-
-# What to lower for each part, in the words a person can act on.
-_REMEDIES = {
-    "activations": "batch_size, hidden_size or the sequence length (grid_size / encoding)",
-    "attention": "batch_size or the sequence length (grid_size / encoding)",
-    "weights and optimiser state": "hidden_size, expansion or H_layers / L_layers",
-    "puzzle embedding": "puzzle_emb_ndim or the number of puzzle identifiers",
-    "logits": "batch_size",
-    "data": "train_size / test_size",
-    "runtime": "nothing: close other programs",
-}
-
-
-def swiglu_width(hidden_size: int, expansion: float) -> int:
-    """SwiGLU hidden width: the model's formula (model/layers.py), repeated here without torch."""
-    inter = round(expansion * hidden_size * 2 / 3)
-    return -(-inter // 256) * 256
-
-
-def estimate_training_memory(config: RunConfig, *, seq_len: int, vocab_size: int, num_puzzle_identifiers: int,
-                             train_size: int, test_size: int) -> MemoryEstimate:
-    """Peak memory of training `config` on data of this shape (a generous estimate).
-
-    Only the last L and the last H update of a segment keep activations for the backward
-    pass (the 1-step gradient), so depth in cycles costs time, not memory; layers, width,
-    batch and sequence length cost memory.
-    """
-    m, t = config.model, config.train
-    h = m.hidden_size
-    width = swiglu_width(h, m.expansion)
-    act_bytes = 4  # bfloat16 runs keep float32 copies (norms, rotary, cast weights): about as much
-    positions = seq_len + -(-m.puzzle_emb_ndim // h)  # puzzle embedding takes extra positions
-    tokens = t.batch_size * positions
-    blocks = m.H_layers + m.L_layers
-
-    per_block = 4 * h * h + 3 * h * width
-    params = blocks * per_block + 2 * vocab_size * h + 2 * h + 2
-    if m.pos_encodings == "learned":
-        params += positions * h
-    weights = params * 4 * 5  # weight, gradient, exp_avg, exp_avg_sq, foreach temporaries
-
-    puzzle_embedding = num_puzzle_identifiers * m.puzzle_emb_ndim * 4 * 2  # table + a gathered copy
-
-    saved_per_token = 14 * h + 4 * width  # per block: attention in/out, q/k/v, norms, SwiGLU halves
-    activations = (blocks + 1) * tokens * saved_per_token * act_bytes  # + one block's gradients
-    activations += 6 * tokens * h * act_bytes  # carry (z_H, z_L, old and new) and the input injection
-
-    # PyTorch's CPU attention kernel tiles the scores when training; one full score matrix
-    # (the fallback kernel's, at evaluation batch size) is the most it holds at once.
-    attention = max(t.batch_size, 64) * m.num_heads * positions * positions * 4
-
-    eval_batch = max(t.batch_size, 64)
-    logits = 4 * t.batch_size * seq_len * vocab_size * 4 + 3 * eval_batch * seq_len * vocab_size * 4
-
-    steps = m.halt_max_steps
-    data = (train_size + test_size) * seq_len * 40  # arrays, tensors, one temporary copy
-    data += test_size * steps * seq_len * 4  # held-out predictions and confidences
-    return MemoryEstimate(weights=weights, puzzle_embedding=puzzle_embedding, activations=activations,
-                          attention=attention, logits=logits, data=data)
-
-
-def available_memory_bytes() -> int | None:
-    """Memory the system can give this process now (MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def format_bytes(count: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if count < 1024 or unit == "TB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} TB"  # pragma: no cover
-
-
-def check_training_memory(estimate: MemoryEstimate, available: int | None = None) -> None:
-    """Raise ConfigError when `estimate` exceeds MEMORY_LIMIT_FRACTION of the available memory.
-
-    `available` defaults to what the system reports now; when it cannot be read the check
-    passes (better to try than to refuse on a guess).
-    """
-    if available is None:
-        available = available_memory_bytes()
-    if available is None or estimate.total <= MEMORY_LIMIT_FRACTION * available:
-        return
-    parts = sorted(estimate.parts().items(), key=lambda kv: kv[1], reverse=True)
-    biggest = parts[0][0]
-    shown = ", ".join(f"{name} {format_bytes(size)}" for name, size in parts[:3])
-    raise ConfigError(f"Training with these settings needs about {format_bytes(estimate.total)} of memory "
-                      f"({shown}), but only {format_bytes(available)} is available and HRM Studio uses at most "
-                      f"{MEMORY_LIMIT_FRACTION:.0%} of it; lower {_REMEDIES[biggest]}.")

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from hrm_studio.config import RunConfig
-from hrm_studio.gui.shell.app import create_application, dispose
+from hrm_studio.gui.shell.qt_app import create_application, dispose
 from hrm_studio.gui.shell.main_window import MainWindow
 from hrm_studio.gui.shell.screenshot import save_window
 from hrm_studio.gui.shell.user_state import UserState

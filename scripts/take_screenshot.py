@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 
-from hrm_studio.gui.shell.app import create_application, dispose
+from hrm_studio.gui.shell.qt_app import create_application, dispose
 from hrm_studio.gui.shell.main_window import MainWindow
 from hrm_studio.gui.shell.screenshot import save_window
 from hrm_studio.gui.shell.user_state import UserState

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from hrm_studio import validation
 from hrm_studio.config import RunConfig, all_fields, parse_pattern_mix
 from hrm_studio.errors import ConfigError
 from hrm_studio.presets import PRESETS, preset_config, task_config
@@ -59,10 +60,10 @@ def test_bad_overrides_say_what_is_wrong(item, words):
 def test_validation_names_the_field_and_the_reason(name, value, words):
     c = RunConfig()
     c.set(name, value)
-    problems = c.problems()
+    problems = validation.problems(c)
     assert any(words in reason for reason in problems.values()), problems
     with pytest.raises(ConfigError, match=words):
-        c.validate()
+        validation.validate(c)
 
 
 def test_odd_head_width_is_refused_for_rope():

@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hrm_studio.config import (RunConfig, check_training_memory, estimate_training_memory,
-                               parse_pattern_mix)
+from hrm_studio.config import RunConfig, parse_pattern_mix
+from hrm_studio.costs import check_memory
 from hrm_studio.data import TASKS, TaskData, TaskOptions, make_task, read_dataset
 from hrm_studio.errors import DatasetError
 
 
 @dataclass(frozen=True)
 class DataShape:
-    """What the memory estimate needs to know about the puzzles."""
+    """What the cost estimates (hrm_studio.costs) need to know about the puzzles."""
 
     seq_len: int
     vocab_size: int
@@ -55,14 +55,6 @@ def generated_shape(config: RunConfig) -> DataShape:
 def shape_of(data: TaskData) -> DataShape:
     info = data.info
     return DataShape(info.seq_len, info.vocab_size, info.num_puzzle_identifiers, len(data.train), len(data.test))
-
-
-def check_memory(config: RunConfig, shape: DataShape, available: int | None = None) -> None:
-    """ConfigError (with the estimate and what to lower) when the run would not fit in memory."""
-    check_training_memory(estimate_training_memory(
-        config, seq_len=shape.seq_len, vocab_size=shape.vocab_size,
-        num_puzzle_identifiers=shape.num_puzzle_identifiers, train_size=shape.train_size,
-        test_size=shape.test_size), available)
 
 
 def load_data(config: RunConfig, *, check: bool = False) -> TaskData:

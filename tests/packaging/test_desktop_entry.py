@@ -7,7 +7,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from hrm_studio.gui.shell.app import DESKTOP_FILE_NAME
+from hrm_studio.gui.shell.qt_app import DESKTOP_FILE_NAME
 from hrm_studio.gui.shell.app_icon import ICON_SIZES
 
 from .conftest import APP_ID, DESKTOP_FILE, METAINFO_FILE, ROOT, problems, project_version

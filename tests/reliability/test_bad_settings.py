@@ -7,11 +7,7 @@ import time
 import pytest
 
 from hrm_studio.cli import main
-from hrm_studio.config import (MEMORY_LIMIT_FRACTION, RunConfig, check_training_memory,
-                               estimate_training_memory, swiglu_width)
-from hrm_studio.errors import ConfigError
-from hrm_studio.training.data_source import DataShape, check_memory, generated_shape
-from tests.reliability.helpers import TINY_ARGS, one_line_error, snapshot, tiny
+from tests.reliability.helpers import TINY_ARGS, one_line_error, snapshot
 
 BAD = [
     ("hidden_size=0", "hidden_size must be at least 8"),
@@ -85,50 +81,6 @@ def test_a_run_too_big_for_memory_is_refused_before_anything_is_allocated(tmp_pa
     assert not out.exists()
 
 
-def test_the_memory_estimate_grows_with_what_drives_it():
-    shape = DataShape(seq_len=16, vocab_size=12, num_puzzle_identifiers=3, train_size=48, test_size=12)
-
-    def total(**overrides):
-        config = tiny(1, **overrides)
-        return estimate_training_memory(config, seq_len=shape.seq_len, vocab_size=shape.vocab_size,
-                                        num_puzzle_identifiers=shape.num_puzzle_identifiers,
-                                        train_size=shape.train_size, test_size=shape.test_size).total
-
-    base = total()
-    for name, value in (("batch_size", 64), ("hidden_size", 128), ("H_layers", 3), ("expansion", 16.0)):
-        assert total(**{name: value}) > base, name
-    # Cycles cost time, not memory: only the last L and H update keep activations (1-step gradient).
-    assert total(H_cycles=8, L_cycles=8) == base
-
-
-def test_the_memory_check_uses_the_available_memory_it_is_given():
-    config = tiny(1)
-    shape = generated_shape(config)
-    estimate = estimate_training_memory(config, seq_len=shape.seq_len, vocab_size=shape.vocab_size,
-                                        num_puzzle_identifiers=shape.num_puzzle_identifiers,
-                                        train_size=shape.train_size, test_size=shape.test_size)
-    check_memory(config, shape, available=int(estimate.total / MEMORY_LIMIT_FRACTION) + 1)
-    with pytest.raises(ConfigError, match=r"needs about .* but only 100\.0 MB is available"):
-        check_memory(config, shape, available=100 * 2**20)
-    check_training_memory(estimate, available=estimate.total * 2)
-
-
-def test_every_preset_fits_a_laptop_with_four_gigabytes_free():
-    from hrm_studio.presets import PRESETS, preset_config
-
-    for name in PRESETS:
-        config = preset_config(name)
-        check_memory(config, generated_shape(config), available=4 * 2**30)
-
-
-def test_the_torch_free_swiglu_width_matches_the_model():
-    from hrm_studio.model.layers import swiglu_intermediate_size
-
-    for hidden in (8, 32, 64, 100, 512, 4096):
-        for expansion in (0.5, 1.0, 2.0, 2.5, 4.0, 16.0):
-            assert swiglu_width(hidden, expansion) == swiglu_intermediate_size(hidden, expansion)
-
-
 def test_the_estimate_is_not_far_below_what_a_run_really_uses(tmp_path):
     """A real (small) run's peak memory stays below the estimate: the check errs on the safe side."""
     import subprocess
@@ -136,7 +88,8 @@ def test_the_estimate_is_not_far_below_what_a_run_really_uses(tmp_path):
 
     code = (
         "import json, sys\n"
-        "from hrm_studio.config import RunConfig, estimate_training_memory\n"
+        "from hrm_studio.config import RunConfig\n"
+        "from hrm_studio.costs import estimate_training_memory\n"
         "from hrm_studio.training.data_source import generated_shape\n"
         "from hrm_studio.training.trainer import Trainer\n"
         "c = RunConfig.from_dict({'train_size': 64, 'test_size': 16, 'epochs': 1, 'num_threads': 1,"

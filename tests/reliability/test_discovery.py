@@ -142,7 +142,8 @@ sys.meta_path.insert(0, Block())
 import hrm_studio.runs, hrm_studio.config, hrm_studio.runstore.owner
 from hrm_studio.runs import list_runs, find_unfinished
 list_runs('/nonexistent'); find_unfinished('/nonexistent')
-from hrm_studio.config import RunConfig, estimate_training_memory, available_memory_bytes
+from hrm_studio.config import RunConfig
+from hrm_studio.costs import estimate_training_memory, available_memory_bytes
 estimate_training_memory(RunConfig(), seq_len=36, vocab_size=12, num_puzzle_identifiers=3, train_size=10, test_size=2)
 print('FREE OK')
 """

@@ -17,7 +17,6 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -111,7 +110,7 @@ def _assert_complete(run: Path, config: RunConfig, reason: str) -> None:
 @given(raw=raw_settings())
 def test_random_settings_through_from_dict(raw):
     with tempfile.TemporaryDirectory() as tmp, \
-            mock.patch("hrm_studio.config.available_memory_bytes", return_value=ONE_GB):
+            mock.patch("hrm_studio.costs.available_memory_bytes", return_value=ONE_GB):
         run = Path(tmp) / "run"
         try:
             config = RunConfig.from_dict(raw, base=tiny(1))
@@ -134,7 +133,7 @@ def test_random_set_assignments_on_the_command_line(assignments):
     err = io.StringIO()
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stderr(err), \
             contextlib.redirect_stdout(io.StringIO()), \
-            mock.patch("hrm_studio.config.available_memory_bytes", return_value=ONE_GB):
+            mock.patch("hrm_studio.costs.available_memory_bytes", return_value=ONE_GB):
         argv = ["train", *TINY_ARGS, "--set", "epochs=1", "--quiet", "--out", str(Path(tmp) / "run")]
         for name, value in assignments:
             argv += ["--set", f"{name}={value}"]

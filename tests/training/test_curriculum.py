@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hrm_studio import validation
 from hrm_studio.config import RunConfig
 from hrm_studio.errors import ConfigError
 from hrm_studio.training.curriculum import (DIFFICULTY_KEY, EXACT_KEY, CurriculumPlan, difficulty_at,
@@ -91,10 +92,10 @@ def test_plan_from_the_settings_targets_the_tasks_own_difficulty():
 ])
 def test_settings_that_cannot_work_are_named(data, field, words):
     config = _config(**data)
-    problems = config.problems()
+    problems = validation.problems(config)
     assert field in problems and words in problems[field], problems
     with pytest.raises(ConfigError, match=words):
-        config.validate()
+        validation.validate(config)
 
 
 def test_a_start_that_cannot_make_enough_puzzles_says_what_to_change():

@@ -1,4 +1,4 @@
-"""Start the Studio window: the QApplication, its identity, and `main()` for the CLI.
+"""Start the Studio window: `main()` for the CLI.
 
 `main()` is what `hrm-studio` (no subcommand) and `hrm-studio gui` call. It never sets a
 Qt platform: a headless machine needs QT_QPA_PLATFORM=offscreen or xvfb-run from the
@@ -8,31 +8,12 @@ caller, exactly as for any other Qt program.
 from __future__ import annotations
 
 import signal
-import sys
 from pathlib import Path
 from typing import Sequence
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
 
-from hrm_studio import __version__
-from hrm_studio.gui.shell.app_icon import APP_ID, apply_app_icon
-
-DESKTOP_FILE_NAME = APP_ID  # packaging/linux/<APP_ID>.desktop; also the icon's installed name
-
-
-def create_application(argv: Sequence[str] | None = None) -> QApplication:
-    """The one QApplication, named so the desktop can match its .desktop file and icon."""
-    QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(list(argv) if argv else [sys.argv[0] if sys.argv else "hrm-studio"])
-    app.setApplicationName("HRM Studio")
-    app.setOrganizationName("HRM Studio")
-    app.setApplicationVersion(__version__)
-    apply_app_icon(app)
-    return app  # type: ignore[return-value]
+from hrm_studio.gui.shell.qt_app import create_application, dispose
 
 
 def _close_on_ctrl_c(window: "object") -> QTimer:
@@ -71,16 +52,3 @@ def main(paths: Sequence[str] = (), *, self_test: bool = False, screenshot: str 
     ticker.stop()
     dispose(window)
     return code
-
-
-def dispose(window: "object") -> None:
-    """Destroy the window while the QApplication still exists: PySide6 6.12 with pyqtgraph
-    crashes at interpreter exit when a plot widget is still alive then."""
-    import gc
-
-    import shiboken6
-
-    window.close()  # type: ignore[attr-defined]
-    if shiboken6.isValid(window):
-        shiboken6.delete(window)
-    gc.collect()

@@ -76,7 +76,7 @@ def settle_predictions(window: Any, expected: int, timeout_s: float = TIMEOUT_S)
 
 def run_self_test(app: QApplication, screenshot: Path | None = None, show: str | None = None,
                   timeout_s: float = TIMEOUT_S) -> int:
-    from hrm_studio.gui.shell.app import dispose
+    from hrm_studio.gui.shell.qt_app import dispose
     from hrm_studio.gui.shell.main_window import MainWindow
     from hrm_studio.gui.shell.screenshot import save_window
     from hrm_studio.gui.shell.user_state import UserState
