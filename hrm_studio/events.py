@@ -59,7 +59,7 @@ class Evaluated:
 @dataclass(frozen=True)
 class CheckpointSaved:
     path: str
-    kind: str  # "best", "final", "last" or "manual"
+    kind: str  # a CheckpointKind: best, final, last or manual
     epoch: int
 
 

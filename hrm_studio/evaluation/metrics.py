@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from hrm_studio.runstore.keys import HistoryKey, pattern_key
+
 OFFICIAL_KEYS = ("accuracy", "exact_accuracy", "q_halt_accuracy", "steps", "lm_loss", "q_halt_loss",
                  "q_continue_loss")
 
@@ -64,18 +66,18 @@ class EpochAccumulator:
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "loss": _ratio(self.loss_sum, self.labelled_segments),
-            "token_accuracy": _ratio(self.token_acc_sum, self.count),
-            "exact_match_accuracy": _ratio(self.exact_sum, self.count),
-            "q_halt_accuracy": _ratio(self.q_halt_correct, self.count),
-            "mean_act_steps": _ratio(self.act_steps_sum, self.count),
-            "puzzles": self.count,
-            "optimizer_steps": self.steps,
-            "segments": self.segments,
+            HistoryKey.LOSS: _ratio(self.loss_sum, self.labelled_segments),
+            HistoryKey.TOKEN_ACCURACY: _ratio(self.token_acc_sum, self.count),
+            HistoryKey.EXACT: _ratio(self.exact_sum, self.count),
+            HistoryKey.Q_HALT_ACCURACY: _ratio(self.q_halt_correct, self.count),
+            HistoryKey.MEAN_ACT_STEPS: _ratio(self.act_steps_sum, self.count),
+            HistoryKey.PUZZLES: self.count,
+            HistoryKey.OPTIMIZER_STEPS: self.steps,
+            HistoryKey.SEGMENTS: self.segments,
         }
         for pattern, (n, tok, exact) in sorted(self.per_pattern.items()):
-            out[f"{pattern}_accuracy"] = _ratio(exact, n)
-            out[f"{pattern}_token_accuracy"] = _ratio(tok, n)
+            out[pattern_key(pattern, "accuracy")] = _ratio(exact, n)
+            out[pattern_key(pattern, "token_accuracy")] = _ratio(tok, n)
         count = self.official.get("count", 0.0)
         for key in OFFICIAL_KEYS:
             if key in self.official:

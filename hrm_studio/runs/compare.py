@@ -7,7 +7,6 @@ not have) shows the default it ran with, and every run has the same rows in the 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from hrm_studio.config import RunConfig, all_fields
 from hrm_studio.errors import ConfigError, UserError
+from hrm_studio.runstore.keys import HistoryKey
 from hrm_studio.runstore.run_dir import RunDir
 
 
@@ -41,11 +41,9 @@ def load_run(path: str | Path) -> ComparedRun:
     except (OSError, ValueError):
         history = []
     patterns: list[str] = []
-    try:
-        task = json.loads(run.task_path.read_text(encoding="utf-8"))
-        patterns = [str(p) for p in task.get("pattern_names") or []] if isinstance(task, dict) else []
-    except (OSError, ValueError):
-        pass
+    task = run.read_task()
+    if task is not None:
+        patterns = [str(p) for p in task.get("pattern_names") or []]
     settings = {f.name: config.get(f.name) for _, f in all_fields()}
     return ComparedRun(run.path.name, run.path, settings, history, patterns)
 
@@ -92,9 +90,9 @@ def _last(values: list[float]) -> float | None:
 def _epochs_to_best(history: list[dict[str, Any]]) -> float | None:
     best, epoch = None, None
     for row in history:
-        value = row.get("val_exact_match_accuracy")
+        value = row.get(HistoryKey.VAL_EXACT)
         if isinstance(value, (int, float)) and (best is None or value > best):
-            best, epoch = value, row.get("epoch")
+            best, epoch = value, row.get(HistoryKey.EPOCH)
     return float(epoch) if isinstance(epoch, (int, float)) else None
 
 
@@ -107,15 +105,15 @@ class ResultSpec:
 
 
 RESULTS: tuple[ResultSpec, ...] = (
-    ResultSpec("Best held-out exact", "%", "max", lambda h: max(_values(h, "val_exact_match_accuracy"), default=None)),
-    ResultSpec("Final held-out exact", "%", "max", lambda h: _last(_values(h, "val_exact_match_accuracy"))),
+    ResultSpec("Best held-out exact", "%", "max", lambda h: max(_values(h, HistoryKey.VAL_EXACT), default=None)),
+    ResultSpec("Final held-out exact", "%", "max", lambda h: _last(_values(h, HistoryKey.VAL_EXACT))),
     ResultSpec("Best held-out token accuracy", "%", "max",
-               lambda h: max(_values(h, "val_token_accuracy"), default=None)),
-    ResultSpec("Lowest held-out loss", "", "min", lambda h: min(_values(h, "val_loss"), default=None)),
-    ResultSpec("Final training loss", "", "min", lambda h: _last(_values(h, "loss"))),
+               lambda h: max(_values(h, HistoryKey.VAL_TOKEN_ACCURACY), default=None)),
+    ResultSpec("Lowest held-out loss", "", "min", lambda h: min(_values(h, HistoryKey.VAL_LOSS), default=None)),
+    ResultSpec("Final training loss", "", "min", lambda h: _last(_values(h, HistoryKey.LOSS))),
     ResultSpec("Epoch of best held-out exact", "", None, _epochs_to_best),
     ResultSpec("Epochs", "", None, lambda h: float(len(h)) if h else None),
-    ResultSpec("Wall time", "s", None, lambda h: _last(_values(h, "wall_seconds"))),
+    ResultSpec("Wall time", "s", None, lambda h: _last(_values(h, HistoryKey.WALL_SECONDS))),
 )
 
 

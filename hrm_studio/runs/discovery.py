@@ -1,9 +1,9 @@
 """Find runs under a folder and say what state each is in, cheaply and without torch.
 
-The state comes from status.json, with one correction a file cannot make by itself: a run
+The state comes from the run's status file, with one correction a file cannot make by itself: a run
 whose status says "running" but whose writing process is gone (killed, crashed, the
 machine lost power) is *interrupted*. Such a run is exactly what `find_unfinished` offers
-to resume: its checkpoints/last.pt holds its last complete epoch.
+to resume: its last-epoch checkpoint holds its last complete epoch.
 
 Reading never writes and never raises for a damaged run: whatever cannot be read is
 reported as unknown, so one bad folder cannot hide the others.
@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hrm_studio.runstore.owner import writer_alive
+from hrm_studio.runstore.keys import HistoryKey, RunState
 from hrm_studio.runstore.run_dir import RunDir, default_runs_root, read_metrics_lines
-
-STATES = ("running", "finished", "stopped", "failed", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class RunInfo:
     name: str
     path: Path
     task: str
-    status: str                 # running / finished / stopped / failed / interrupted
+    status: str                 # a RunState: running / finished / stopped / failed / interrupted
     reason: str                 # why it ended (completed, solved, early_stopped, stopped) or ""
     message: str                # the failure message, if it failed
     epochs_done: int            # complete epochs on disk
@@ -50,10 +48,10 @@ class RunInfo:
     def unfinished(self) -> bool:
         """Its process died before the run ended, and a checkpoint is there to continue from.
 
-        (An interrupted run is never finished, even when its last epoch reached
-        metrics.jsonl: the final save did not happen, and resuming redoes at most that epoch.)
+        (An interrupted run is never finished, even when its last epoch reached the
+        history: the final save did not happen, and resuming redoes at most that epoch.)
         """
-        return self.status == "interrupted" and self.resumable
+        return self.status == RunState.INTERRUPTED and self.resumable
 
 
 def _json(path: Path) -> Any:
@@ -67,23 +65,13 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _state(status: dict[str, Any]) -> str:
-    state = status.get("state")
-    if state == "running":
-        # None: written on another host or by an older version; trust the file.
-        return "interrupted" if writer_alive(status) is False else "running"
-    if state in STATES:
-        return str(state)
-    return "interrupted"  # no status.json (killed within its first instant) or a damaged one
-
-
-def run_state(path: str | Path) -> str:
+def run_state(path: str | Path) -> RunState:
     """Just the state of one run folder (running / finished / … / interrupted): one small read."""
-    return _state(RunDir(Path(path)).read_status())
+    return RunDir(Path(path)).state()
 
 
 def read_run(path: str | Path) -> RunInfo | None:
-    """Summarise one run folder; None when `path` is not one (no config.json)."""
+    """Summarise one run folder; None when `path` is not one (it has no run config)."""
     run = RunDir(Path(path))
     config = _json(run.config_path)
     if not isinstance(config, dict):
@@ -94,8 +82,8 @@ def read_run(path: str | Path) -> RunInfo | None:
     except OSError:
         history = _json(run.history_path)
         rows = [r for r in history if isinstance(r, dict)] if isinstance(history, list) else []
-    exact = [v for v in (_number(r.get("val_exact_match_accuracy")) for r in rows) if v is not None]
-    walls = [v for v in (_number(r.get("wall_seconds")) for r in rows) if v is not None]
+    exact = [v for v in (_number(r.get(HistoryKey.VAL_EXACT)) for r in rows) if v is not None]
+    walls = [v for v in (_number(r.get(HistoryKey.WALL_SECONDS)) for r in rows) if v is not None]
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
     train = config.get("train") if isinstance(config.get("train"), dict) else {}
     epochs = train.get("epochs")
@@ -110,14 +98,14 @@ def read_run(path: str | Path) -> RunInfo | None:
         except OSError:
             created = None
     pid = status.get("pid") if isinstance(status.get("pid"), int) else None
-    state = _state(status)
+    state = RunDir.state_of(status)
     return RunInfo(
         name=run.path.name, path=run.path, task=Path(str(data["dataset_dir"])).name if data.get("dataset_dir") else str(data.get("task") or "?"),
         status=state, reason=str(status.get("reason") or ""), message=str(status.get("message") or ""),
         epochs_done=len(rows), epochs=int(epochs) if isinstance(epochs, int) else 0,
         best_exact=max(exact) if exact else None, wall_seconds=walls[-1] if walls else None,
         created=created, modified=modified, resume_checkpoint=run.resume_checkpoint(),
-        pid=pid if state == "running" else None)
+        pid=pid if state == RunState.RUNNING else None)
 
 
 def list_runs(root: str | Path | None = None) -> list[RunInfo]:

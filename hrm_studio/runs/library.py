@@ -2,11 +2,11 @@
 
 Why a cache: the Runs tab re-scans every few seconds so that runs a headless
 `hrm-studio train` creates, grows or finishes show up without a click. A run whose small
-files (config.json, status.json, metrics.jsonl) have the same size and modification time
+files (config, status, epoch log) have the same size and modification time
 as last time is not read again; a running one always is, because its writer can die
 without touching a file.
 
-Folders: a run folder is one with a config.json. The scan looks at the children of the
+Folders: a run folder is one with a run config (`RunDir.holds_run`). The scan looks at the children of the
 runs folder and of every added folder (an added folder may also be a run itself), and one
 level into sweep folders (a folder with a sweep.json holding its runs).
 
@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from hrm_studio.config import format_bytes
+from hrm_studio.costs import format_bytes
 from hrm_studio.errors import UserError
 from hrm_studio.runs.discovery import RunInfo, read_run, run_state
+from hrm_studio.runstore.keys import RunState
 from hrm_studio.runstore.run_dir import RunDir
 
 Signature = tuple[tuple[int, int], ...]
@@ -33,7 +34,7 @@ BAD_NAME = re.compile(r'[/\\:*?"<>|\x00-\x1f]')
 
 
 def is_run_folder(path: Path) -> bool:
-    return (path / "config.json").is_file()
+    return RunDir.holds_run(path)
 
 
 def _children(folder: Path) -> list[Path]:
@@ -99,7 +100,7 @@ def scan_library(root: Path | None, extra: Iterable[Path] = (),
     for path in candidate_folders(root, extra):
         sig = signature(path)
         old = cache.get(path)
-        if old is not None and old[0] == sig and old[1].status != "running":
+        if old is not None and old[0] == sig and old[1].status != RunState.RUNNING:
             info: RunInfo | None = old[1]
         else:
             info = read_run(path)
@@ -130,8 +131,8 @@ def check_name(name: str) -> str | None:
 
 def _require_run_not_running(path: Path, doing: str) -> None:
     if not is_run_folder(path):
-        raise UserError(f"{path} is not an HRM Studio run folder (it has no config.json), so it was not {doing}.")
-    if run_state(path) == "running":
+        raise UserError(f"{path} is not an HRM Studio run folder (it has no run settings), so it was not {doing}.")
+    if run_state(path) == RunState.RUNNING:
         raise UserError(f"{path.name} is still training, so it cannot be {doing}. Stop it first (or wait until "
                         f"it finishes), then try again.")
 

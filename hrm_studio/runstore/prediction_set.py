@@ -148,11 +148,6 @@ class PredictionSet:
                             f"file; the viewer will evaluate the model again.")
 
 
-def predictions_path(run_dir: str | Path, split: str) -> Path:
-    """Where a run directory keeps the viewer's predictions for `split`."""
-    return Path(run_dir) / "predictions" / f"{split}.npz"
-
-
 def build_prediction_set(split: str, epoch: int, indices: np.ndarray, puzzles: PuzzleSet,
                          predictions: Predictions, task: dict[str, Any], complete: bool) -> PredictionSet:
     """A PredictionSet without the logits (they are large and the viewer does not need them)."""

@@ -32,8 +32,25 @@ import platformdirs
 
 from hrm_studio.errors import CheckpointError, UserError
 from hrm_studio.runstore.atomic import TEMP_SUFFIX, atomic_write_text
+from hrm_studio.runstore.keys import CheckpointKind, RunState
+from hrm_studio.runstore.owner import writer_alive
 
-RESUME_ORDER = ("last", "final")
+# The layout, spelled here and nowhere else.
+CONFIG_FILE = "config.json"
+TASK_FILE = "task.json"
+METRICS_FILE = "metrics.jsonl"
+HISTORY_FILE = "history.json"
+STATUS_FILE = "status.json"
+CHECKPOINTS_FOLDER = "checkpoints"
+PREDICTIONS_FOLDER = "predictions"
+CHECKPOINT_SUFFIX = ".pt"
+
+RESUME_ORDER = (CheckpointKind.LAST, CheckpointKind.FINAL)
+# Newest weights first: where a run got to (final), its last whole epoch, its best score.
+NEWEST_WEIGHTS_ORDER = (CheckpointKind.FINAL, CheckpointKind.LAST, CheckpointKind.BEST)
+# For help texts: what "a run folder" means where a checkpoint is expected.
+RESUME_WORDS = (f"its {CHECKPOINTS_FOLDER}/{CheckpointKind.LAST}{CHECKPOINT_SUFFIX} (the last complete epoch), "
+                f"else {CheckpointKind.FINAL}{CHECKPOINT_SUFFIX}")
 
 
 class RunFolderError(UserError):
@@ -93,40 +110,72 @@ def claim_new_run_dir(root: Path, task: str) -> Path:
 class RunDir:
     path: Path
 
+    @staticmethod
+    def holds_run(path: str | Path) -> bool:
+        """Whether `path` is a run folder: it has the config that reopens the run."""
+        return (Path(path) / CONFIG_FILE).is_file()
+
+    @classmethod
+    def of_checkpoint(cls, checkpoint: str | Path) -> "RunDir | None":
+        """`<run>/checkpoints/x.pt` → that run, when the folder above is a run folder; else None."""
+        parent = Path(checkpoint).resolve().parent
+        if parent.name == CHECKPOINTS_FOLDER and cls.holds_run(parent.parent):
+            return cls(parent.parent)
+        return None
+
+    @classmethod
+    def writing_checkpoint(cls, checkpoint: str | Path) -> "RunDir | None":
+        """The run folder a checkpoint file sits in (`<run>/checkpoints/x.pt`), config or not:
+        where resuming from that checkpoint goes on writing."""
+        parent = Path(checkpoint).resolve().parent
+        return cls(parent.parent) if parent.name == CHECKPOINTS_FOLDER else None
+
     @property
     def config_path(self) -> Path:
-        return self.path / "config.json"
+        return self.path / CONFIG_FILE
 
     @property
     def task_path(self) -> Path:
-        return self.path / "task.json"
+        return self.path / TASK_FILE
 
     @property
     def metrics_path(self) -> Path:
-        return self.path / "metrics.jsonl"
+        return self.path / METRICS_FILE
 
     @property
     def history_path(self) -> Path:
-        return self.path / "history.json"
+        return self.path / HISTORY_FILE
 
     @property
     def status_path(self) -> Path:
-        return self.path / "status.json"
+        return self.path / STATUS_FILE
 
     @property
     def checkpoints(self) -> Path:
-        return self.path / "checkpoints"
+        return self.path / CHECKPOINTS_FOLDER
 
     def checkpoint(self, kind: str) -> Path:
-        return self.checkpoints / f"{kind}.pt"
+        return self.checkpoints / f"{kind}{CHECKPOINT_SUFFIX}"
 
-    def resume_checkpoint(self) -> Path | None:
-        """The checkpoint to continue this run from: last.pt (a whole epoch), else final.pt."""
-        for kind in RESUME_ORDER:
+    def existing_checkpoint(self, *kinds: str) -> Path | None:
+        """The first of these checkpoints that exists (`NEWEST_WEIGHTS_ORDER` when none are named)."""
+        for kind in kinds or NEWEST_WEIGHTS_ORDER:
             path = self.checkpoint(kind)
             if path.is_file():
                 return path
         return None
+
+    def predictions_path(self, split: str) -> Path:
+        """Where one split's full evaluation is saved (a PredictionSet .npz)."""
+        return self.path / PREDICTIONS_FOLDER / f"{split}.npz"
+
+    def holds_history(self) -> bool:
+        """Whether any of the files a run's settings or history live in exists."""
+        return any(p.is_file() for p in (self.config_path, self.metrics_path, self.history_path))
+
+    def resume_checkpoint(self) -> Path | None:
+        """The checkpoint to continue this run from: the last whole epoch, else the final state."""
+        return self.existing_checkpoint(*RESUME_ORDER)
 
     def read_status(self) -> dict[str, Any]:
         """status.json as a dict; {} when it is missing or unreadable."""
@@ -135,6 +184,22 @@ class RunDir:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def state(self) -> RunState:
+        """The run's state from its status file, corrected for a writer that is gone."""
+        return self.state_of(self.read_status())
+
+    @staticmethod
+    def state_of(status: dict[str, Any]) -> RunState:
+        """A status file's state, with the one correction a file cannot make by itself: "running"
+        whose writing process is gone (killed, crashed, power lost) is INTERRUPTED."""
+        state = status.get("state")
+        if state == RunState.RUNNING:
+            # None: written on another host or by an older version; trust the file.
+            return RunState.INTERRUPTED if writer_alive(status) is False else RunState.RUNNING
+        if state in tuple(RunState):
+            return RunState(state)
+        return RunState.INTERRUPTED  # no status file (killed within its first instant) or a damaged one
 
     def remove_temp_files(self) -> list[Path]:
         """Delete temp files a killed writer left behind (only call when no one else writes here)."""
@@ -172,7 +237,7 @@ class RunDir:
     def write_task(self, task: dict[str, Any]) -> None:
         self.write_json(self.task_path, task)
 
-    def write_status(self, state: str, **extra: Any) -> None:
+    def write_status(self, state: RunState | str, **extra: Any) -> None:
         self.write_json(self.status_path, {"state": state, "time": time.time(), **extra})
 
     def append_metrics(self, row: dict[str, Any]) -> None:
@@ -202,20 +267,30 @@ class RunDir:
     def read_config(self) -> dict[str, Any]:
         return json.loads(self.config_path.read_text(encoding="utf-8"))
 
+    def read_task(self) -> dict[str, Any] | None:
+        """task.json as a dict; None when it is missing, unreadable or not an object."""
+        try:
+            data = json.loads(self.task_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
 
 def resolve_resume(path: str | Path) -> Path:
     """The checkpoint to resume from `path`: a checkpoint file, or a run folder (its last.pt, else final.pt)."""
     path = Path(path)
     if not path.is_dir():
         return path
-    run = RunDir(path.parent if path.name == "checkpoints" else path)
+    run = RunDir(path.parent if path.name == CHECKPOINTS_FOLDER else path)
     if not (run.config_path.exists() or run.checkpoints.is_dir()):
-        raise CheckpointError(f"{path} is a folder but not an HRM Studio run folder (it has no config.json or "
-                              f"checkpoints/); choose a run folder or a checkpoint file.")
+        raise CheckpointError(f"{path} is a folder but not an HRM Studio run folder (it has no {CONFIG_FILE} or "
+                              f"{CHECKPOINTS_FOLDER}/); choose a run folder or a checkpoint file.")
     found = run.resume_checkpoint()
     if found is None:
-        raise CheckpointError(f"The run folder {run.path} has no checkpoint to resume yet (no checkpoints/last.pt "
-                              f"or final.pt): it stopped before its first checkpoint was written. Start it again instead.")
+        raise CheckpointError(f"The run folder {run.path} has no checkpoint to resume yet (no "
+                              f"{run.checkpoint(CheckpointKind.LAST).relative_to(run.path)} or "
+                              f"{CheckpointKind.FINAL}{CHECKPOINT_SUFFIX}): it stopped before its first checkpoint "
+                              f"was written. Start it again instead.")
     return found
 
 

@@ -41,10 +41,11 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from hrm_studio.errors import ConfigError
+from hrm_studio.runstore.keys import HistoryKey
 
 MODES = ("off", "stepped", "linear", "threshold")
-DIFFICULTY_KEY = "curriculum_difficulty"   # history: the difficulty trained at in that epoch
-EXACT_KEY = "curriculum_exact"             # history: held-out exact match at that difficulty (threshold)
+DIFFICULTY_KEY = HistoryKey.CURRICULUM_DIFFICULTY  # history: the difficulty trained at in that epoch
+EXACT_KEY = HistoryKey.CURRICULUM_EXACT  # history: held-out exact match at that difficulty (threshold)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def difficulty_at(plan: CurriculumPlan, epoch: int, history: Sequence[Mapping[st
         return plan.snap(start + (target - start) * k / plan.steps)
     if plan.mode == "threshold":
         ladder = plan.ladder()
-        previous = next((r for r in reversed(history) if r.get("epoch") == epoch - 1), None)
+        previous = next((r for r in reversed(history) if r.get(HistoryKey.EPOCH) == epoch - 1), None)
         current = previous.get(DIFFICULTY_KEY) if previous else None
         if current not in ladder:
             return ladder[0]  # the first epoch (or a history that never logged one)

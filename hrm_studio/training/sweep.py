@@ -33,9 +33,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from hrm_studio.config import RunConfig, _check_range, all_fields
+from hrm_studio import validation
+from hrm_studio.config import RunConfig, all_fields, check_field
+from hrm_studio.costs import check_memory, estimate_seconds, format_duration
 from hrm_studio.errors import ConfigError, UserError
 from hrm_studio.runstore.atomic import atomic_write_text
+from hrm_studio.runstore.keys import HistoryKey
 
 MAX_RUNS = 1000
 REDRAWS = 100  # random mode: draws tried for one run before its settings are called invalid
@@ -72,7 +75,7 @@ def check_value(name: str, value: Any) -> Any:
     config = RunConfig()
     config.set(name, value)  # ConfigError: "Setting 'x' must be a whole number, not 'abc'."
     typed = config.get(name)
-    reason = _check_range(_field(name), typed)
+    reason = check_field(_field(name), typed)
     if reason:
         raise ConfigError(reason)
     return typed
@@ -252,7 +255,7 @@ class SweepSpec:
         config = self.base.copy()
         for name, value in values.items():
             config.set(name, value)
-        problems = config.problems()
+        problems = validation.problems(config)
         if problems:
             if not strict:
                 return None
@@ -263,9 +266,9 @@ class SweepSpec:
         return config
 
     def estimate_seconds(self) -> float | None:
-        """Estimated training time of the whole sweep (see `estimate_seconds`); None if unknown.
+        """Estimated training time of the whole sweep (see `run_seconds`); None if unknown.
         Builds and checks every run first, so it raises the same ConfigError as `configs()`."""
-        return _total([estimate_seconds(config) for _, config in self.configs()])
+        return _total([run_seconds(config) for _, config in self.configs()])
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "draws": self.draws, "seed": self.seed,
@@ -276,7 +279,7 @@ def _check_fits(config: RunConfig, index: int, total: int, values: dict[str, Any
     """The task's shape and the memory check, before anything is generated (torch-free)."""
     if config.data.dataset_dir:
         return  # a dataset folder's shape is known only once it is read: the run checks it
-    from hrm_studio.training.data_source import check_memory, generated_shape
+    from hrm_studio.training.data_source import generated_shape
 
     try:
         check_memory(config, generated_shape(config))
@@ -302,69 +305,25 @@ def run_folder_name(index: int, total: int, values: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------------------
-# How long will it take?
+# How long will it take? (the cost model is hrm_studio.costs.estimate_seconds)
 # ----------------------------------------------------------------------------------------
-# A cost model, not a measurement of this sweep: arithmetic work from the config's size,
-# plus fixed costs per optimiser step, per epoch and per run. The constants were fitted to
-# six single-thread runs (tiny to hidden_size 256 on the 30×30 canvas, 3 s to 64 s) on an
-# AMD EPYC server core; they came within 0.6–1.4× of the measured wall time. It assumes every
-# puzzle thinks for all halt_max_steps segments and every epoch runs, so runs that halt
-# early or solve the task (stop_at_exact) finish sooner than estimated.
-FLOPS_PER_THREAD = 20e9       # sustained float32 FLOP/s of PyTorch's CPU kernels on one thread
-SECONDS_PER_STEP = 0.02       # Python, autograd and optimiser overhead of one ACT segment step
-SECONDS_PER_EPOCH = 0.1       # history, status and last.pt writes
-SECONDS_PER_RUN = 0.7         # data generation, model build, the first and final checkpoints
 
-
-def estimate_seconds(config: RunConfig, threads: int | None = None) -> float | None:
-    """Estimated seconds to train `config` to its last epoch; None for a dataset folder.
-
-    Counts matrix-multiply FLOPs: every segment runs H_cycles × (L_cycles L-blocks + one
-    H-block) forward and back-propagates only the last L and H update (the 1-step gradient);
-    held-out and viewer evaluations run every segment forward.
-    """
+def run_seconds(config: RunConfig) -> float | None:
+    """Estimated seconds of one run; None for a dataset folder, whose shape is known only once
+    it is read, or for a task whose puzzles cannot be made (the run reports that itself)."""
     if config.data.dataset_dir:
         return None
-    from hrm_studio.config import swiglu_width
     from hrm_studio.training.data_source import generated_shape
 
     try:
         shape = generated_shape(config)
     except ConfigError:
         return None
-    m, t = config.model, config.train
-    h = m.hidden_size
-    positions = shape.seq_len + -(-m.puzzle_emb_ndim // h)
-    block = 2 * (4 * h * h + 3 * h * swiglu_width(h, m.expansion)) + 4 * positions * h  # per token
-    forward = (m.H_cycles * (m.L_cycles * m.L_layers + m.H_layers)) * block + 2 * h * shape.vocab_size
-    backward = 2 * ((m.L_layers + m.H_layers) * block + 2 * h * shape.vocab_size)
-    rows = min(t.batch_size, shape.train_size)
-    steps = math.ceil(shape.train_size * m.halt_max_steps / rows)
-    train_flops = steps * rows * positions * (forward + backward)
-    evals = math.ceil(t.epochs / t.eval_interval)
-    viewer = math.ceil(t.epochs / t.viewer_interval) if t.viewer_interval else 1
-    eval_flops = (evals * shape.test_size + viewer * min(t.viewer_sample, shape.train_size)) \
-        * m.halt_max_steps * positions * forward
-    cores = threads or t.num_threads or os.cpu_count() or 1
-    speed = FLOPS_PER_THREAD * cores ** 0.8  # threads share memory bandwidth: less than linear
-    per_epoch = train_flops / speed + steps * SECONDS_PER_STEP + SECONDS_PER_EPOCH
-    return SECONDS_PER_RUN + t.epochs * per_epoch + eval_flops / speed
+    return estimate_seconds(config, shape)
 
 
 def _total(times: list[float | None]) -> float | None:
     return None if any(t is None for t in times) else sum(t for t in times if t is not None)
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown"
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min" if seconds >= 600 else f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 # ----------------------------------------------------------------------------------------
@@ -402,12 +361,12 @@ def summarise_history(history: list[dict[str, Any]], goal: float) -> tuple[float
     best: float | None = None
     solved: int | None = None
     for row in history:
-        exact = row.get("val_exact_match_accuracy")
+        exact = row.get(HistoryKey.VAL_EXACT)
         if exact is None:
             continue
         best = exact if best is None else max(best, exact)
         if solved is None and exact >= goal:
-            solved = int(row["epoch"])
+            solved = int(row[HistoryKey.EPOCH])
     return best, solved, len(history)
 
 
@@ -457,7 +416,7 @@ class Sweep:
         self._on_event = on_event
         self.runs = spec.configs()  # every run validated before anything is written
         total = len(self.runs)
-        self.rows = [SweepRow(i, values, run_folder_name(i, total, values), estimate_seconds=estimate_seconds(c),
+        self.rows = [SweepRow(i, values, run_folder_name(i, total, values), estimate_seconds=run_seconds(c),
                               solve_at=solve_goal(c)) for i, (values, c) in enumerate(self.runs, 1)]
         self._lock = threading.Lock()
         self._stopped = threading.Event()

@@ -82,6 +82,6 @@ def test_run_library_modules_import_without_qt():
             "        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'torch'):\n"
             "            raise ImportError(name)\n"
             "sys.meta_path.insert(0, Block())\n"
-            "import hrm_studio.runs.library, hrm_studio.runs.follow, hrm_studio.runs.compare\n")
+            "import hrm_studio.runs.library, hrm_studio.runstore.follow, hrm_studio.runs.compare\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -21,7 +21,8 @@ from hrm_studio.config import RunConfig
 from hrm_studio.errors import UserError
 from hrm_studio.gui.widgets.background import JobError, JobRunner
 from hrm_studio.gui.predictions.predictions_tab import PredictionsTab
-from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet, predictions_path
+from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet
+from hrm_studio.runstore.run_dir import RunDir
 
 CONTACT_SHEET_PUZZLES = 16
 
@@ -41,7 +42,7 @@ def load_saved(run_dir: Path | None) -> dict[str, PredictionSet]:
     if run_dir is None:
         return found
     for split in SPLITS:
-        path = predictions_path(run_dir, split)
+        path = RunDir(run_dir).predictions_path(split)
         if path.is_file():
             found[split] = PredictionSet.load(path)
     return found
@@ -68,7 +69,7 @@ def evaluate_split(source: PredictionSource, split: str, on_progress: Callable[[
     note = ""
     if source.run_dir is not None and source.run_dir.is_dir():
         try:
-            ps.save(predictions_path(source.run_dir, split))
+            ps.save(RunDir(source.run_dir).predictions_path(split))
         except OSError as exc:
             note = f"The predictions could not be saved in the run folder ({exc}); they are shown but will be " \
                    f"computed again next time."

@@ -1,6 +1,6 @@
 """Follow a run another process is writing (a headless `hrm-studio train`): poll its folder on a timer.
 
-Why polling: the writer appends one line per epoch and replaces status.json; a timer that
+Why polling: the writer appends one line per epoch and replaces its status file; a timer that
 reads only the bytes added since last time (runs/follow.py) costs a stat and a small read
 per second, works on every file system (network ones included, where watchers are not
 told), and never waits on the writer.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from hrm_studio.runs.follow import FollowUpdate, RunFollower
+from hrm_studio.runstore.follow import FollowUpdate, RunFollower
 
 POLL_MS = 1000
 

@@ -15,9 +15,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont
 
 from hrm_studio.runs.discovery import RunInfo
+from hrm_studio.runstore.keys import RunState
 
 COLUMNS = ("Run", "Task", "Status", "Epochs", "Best held-out exact", "Wall time", "Created")
-STATUS_FILTERS = ("all", "running", "finished", "stopped", "failed", "interrupted")
+STATUS_FILTERS = ("all", *(str(state) for state in RunState))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -92,12 +93,12 @@ class RunLibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 2 and run.message:
                 return run.message
-            if column == 2 and run.status == "running" and run.pid:
+            if column == 2 and run.status == RunState.RUNNING and run.pid:
                 return f"Training now (process {run.pid})."
-            if column == 2 and run.status == "interrupted":
+            if column == 2 and run.status == RunState.INTERRUPTED:
                 return "Its process ended without finishing; open it to continue from its last whole epoch."
             return str(run.path)
-        if role == Qt.ItemDataRole.FontRole and column == 2 and run.status == "running":
+        if role == Qt.ItemDataRole.FontRole and column == 2 and run.status == RunState.RUNNING:
             font = QFont()
             font.setBold(True)
             return font

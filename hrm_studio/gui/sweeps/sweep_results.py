@@ -15,9 +15,12 @@ from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from hrm_studio.costs import format_duration
 from hrm_studio.events import EpochEnd
-from hrm_studio.training.sweep import (FAILED, PENDING, RUNNING, RowChanged, RunEvent, SweepEnded, SweepRow,
-                                       SweepStarted, best_row, format_duration, format_value)
+from hrm_studio.runstore.keys import HistoryKey
+from hrm_studio.runstore.run_dir import RunDir
+from hrm_studio.training.sweep import (FAILED, FINISHED, PENDING, RUNNING, RowChanged, RunEvent, SweepEnded, SweepRow,
+                                       SweepStarted, best_row, format_value)
 
 RESULT_COLUMNS = ("Status", "Best held-out exact", "Epochs to solve", "Epochs", "Wall time")
 STATUS_WORDS = {"pending": "waiting", "running": "training…", "finished": "finished", "stopped": "stopped",
@@ -153,7 +156,7 @@ class SweepResultsPanel(QWidget):
         if position is None:
             return
         row = self._rows[position]
-        exact = event.metrics.get("val_exact_match_accuracy")
+        exact = event.metrics.get(HistoryKey.VAL_EXACT)
         row.epochs_done = event.epoch
         if exact is not None:
             row.best_exact = exact if row.best_exact is None else max(row.best_exact, exact)
@@ -227,7 +230,7 @@ class SweepResultsPanel(QWidget):
         if self.sweep_dir is None or not 0 <= position < len(self._rows):
             return
         path = self.sweep_dir / self._rows[position].run_dir
-        if (path / "config.json").exists():
+        if RunDir.holds_run(path):
             self.open_run.emit(path)
 
     def _open_folder(self) -> None:
@@ -239,7 +242,7 @@ def _observed_scale(rows: list[SweepRow]) -> float:
     """How much slower (or faster) than estimated the finished runs were: the estimate is a
     model, the finished runs are a measurement on this machine."""
     pairs = [(r.wall_seconds, r.estimate_seconds) for r in rows
-             if r.status == "finished" and r.wall_seconds and r.estimate_seconds]
+             if r.status == FINISHED and r.wall_seconds and r.estimate_seconds]
     if not pairs:
         return 1.0
     return sum(w for w, _ in pairs) / sum(e for _, e in pairs)

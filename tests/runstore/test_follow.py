@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from hrm_studio.runs.follow import MetricsFollower, RunFollower
+from hrm_studio.runstore.follow import MetricsFollower, RunFollower
 
 
 def _line(epoch: int) -> str:

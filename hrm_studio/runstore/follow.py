@@ -1,4 +1,4 @@
-"""Tail a run's metrics.jsonl while another process (a headless `hrm-studio train`) writes it.
+"""Tail a run's epoch log (one JSON line per epoch) while another process (a headless `hrm-studio train`) writes it.
 
 Why a byte offset: re-reading the whole file every poll grows with the run; remembering
 where the last complete line ended costs one `seek` and reads only what is new. The writer
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hrm_studio.runs.discovery import run_state
+from hrm_studio.runstore.keys import RunState
 from hrm_studio.runstore.run_dir import RunDir, read_metrics_lines
 
 
@@ -27,15 +27,15 @@ class FollowUpdate:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     reset: bool = False          # the file was rewritten: `rows` is the whole history
-    state: str = "running"       # running / finished / stopped / failed / interrupted
+    state: RunState = RunState.RUNNING
 
     @property
     def running(self) -> bool:
-        return self.state == "running"
+        return self.state == RunState.RUNNING
 
 
 class MetricsFollower:
-    """Complete new lines of one metrics.jsonl, each line handed out once."""
+    """Complete new lines of one epoch log, each line handed out once."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -87,6 +87,6 @@ class RunFollower:
     def poll(self) -> FollowUpdate:
         # The state is read first: a run that finished between the two reads still has its
         # last line read below, so nothing is lost when the caller stops after this poll.
-        state = run_state(self.run_dir)
+        state = RunDir(self.run_dir).state()
         rows, reset = self.metrics.read_new()
         return FollowUpdate(rows=rows, reset=reset, state=state)
