@@ -22,6 +22,9 @@ from typing import Any, Callable, Sequence, TypeVar
 
 from hrm_studio import __version__
 from hrm_studio.errors import UserError
+from hrm_studio.runstore.keys import HistoryKey
+from hrm_studio.runstore.run_dir import RESUME_WORDS
+from hrm_studio.validation import validate
 
 T = TypeVar("T")
 
@@ -38,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_config_args(p: argparse.ArgumentParser, *, with_task: bool = True) -> None:
     p.add_argument("--preset", help="start from a named preset (see 'hrm-studio presets')")
-    p.add_argument("--config", metavar="FILE", help="a RunConfig JSON file (as written to config.json)")
+    p.add_argument("--config", metavar="FILE", help="a RunConfig JSON file (as a run folder keeps its settings)")
     if with_task:
         p.add_argument("--task", help="puzzle task to generate (see 'hrm-studio presets')")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -67,12 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the Studio window (the default)")
     gui.add_argument("paths", nargs="*", help="run folders or checkpoints to open")
     _add_gui_args(gui, argparse.SUPPRESS)
+    _add_training_commands(sub)
+    _add_file_commands(sub)
+    sub.add_parser("presets", help="list presets, tasks and every setting")
+    return parser
 
+
+def _add_training_commands(sub: Any) -> None:
+    """`train` and `sweep`."""
     train = sub.add_parser("train", help="train headless; one line per epoch")
     _add_config_args(train)
     train.add_argument("--out", metavar="RUN_DIR", help="run folder (default: the user data folder)")
     train.add_argument("--resume", metavar="CKPT_OR_RUN",
-                       help="continue a Studio checkpoint, or a run folder (its last.pt, else final.pt)")
+                       help=f"continue a Studio checkpoint, or a run folder ({RESUME_WORDS})")
     train.add_argument("--init-weights", metavar="CKPT", help="start a new run from these weights")
     train.add_argument("--quiet", action="store_true", help="print only the final summary")
 
@@ -88,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seed of the random draws (each run keeps its own 'seed' setting)")
     sw.add_argument("--out", metavar="DIR", help="the sweep folder (default: a new folder in the user data folder)")
 
+
+def _add_file_commands(sub: Any) -> None:
+    """`eval`, `export`, `dataset` and `report`: commands over checkpoints, datasets and run folders."""
     ev = sub.add_parser("eval", help="score a checkpoint")
     ev.add_argument("checkpoint")
     _add_config_args(ev)
@@ -117,9 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write the run's pictures and report.html (no display needed)")
     rep.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'hrm-studio train' or the window")
     rep.add_argument("--out", metavar="DIR", help="where to write the report (default: RUN_DIR/report)")
-
-    sub.add_parser("presets", help="list presets, tasks and every setting")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,7 +182,7 @@ def resolve_config(args: argparse.Namespace, base: Any = None) -> Any:
         config.set("task", task)
         config.set("dataset_dir", "")
     config.apply_overrides(args.overrides)
-    return config.validate()
+    return validate(config)
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
@@ -211,16 +221,17 @@ def _pct(value: Any) -> str:
 
 def format_epoch(row: dict[str, Any], epochs: int) -> str:
     """One readable line per epoch."""
-    parts = [f"epoch {row['epoch']:>3}/{epochs}",
-             f"loss {row['loss']:.4f}" if row.get("loss") is not None else "loss –",
-             f"tok {_pct(row.get('token_accuracy'))}",
-             f"exact {_pct(row.get('exact_match_accuracy'))}"]
-    if row.get("val_exact_match_accuracy") is not None:
-        parts.append(f"| held-out tok {_pct(row.get('val_token_accuracy'))} "
-                     f"exact {_pct(row.get('val_exact_match_accuracy'))} "
-                     f"(at halt {_pct(row.get('val_exact_match_at_halt'))})")
-    parts.append(f"| lr {row['learning_rate']:.2e} {row['epoch_seconds']:.1f}s "
-                 f"{row['samples_per_second']:.0f} samples/s")
+    k = HistoryKey
+    parts = [f"epoch {row[k.EPOCH]:>3}/{epochs}",
+             f"loss {row[k.LOSS]:.4f}" if row.get(k.LOSS) is not None else "loss –",
+             f"tok {_pct(row.get(k.TOKEN_ACCURACY))}",
+             f"exact {_pct(row.get(k.EXACT))}"]
+    if row.get(k.VAL_EXACT) is not None:
+        parts.append(f"| held-out tok {_pct(row.get(k.VAL_TOKEN_ACCURACY))} "
+                     f"exact {_pct(row.get(k.VAL_EXACT))} "
+                     f"(at halt {_pct(row.get(k.VAL_EXACT_AT_HALT))})")
+    parts.append(f"| lr {row[k.LEARNING_RATE]:.2e} {row[k.EPOCH_SECONDS]:.1f}s "
+                 f"{row[k.SAMPLES_PER_SECOND]:.0f} samples/s")
     return "  ".join(parts)
 
 
@@ -240,48 +251,34 @@ def _stoppable(run: Callable[[], T], stop: Callable[[], None], doing: str) -> T:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from hrm_studio.training import checkpoint as ckpt
     from hrm_studio.events import EpochEnd, Notice, Started
-    from hrm_studio.runstore.run_dir import resolve_resume
-    from hrm_studio.training.trainer import Trainer, stored_config
-
-    base = None
-    if args.resume:
-        args.resume = str(resolve_resume(args.resume))  # a run folder means its last.pt (else final.pt)
-        loaded = ckpt.read_weights(args.resume)
-        if loaded.payload is None:
-            raise UserError(f"{args.resume} holds weights only, so it cannot be resumed; use "
-                            f"--init-weights to start a new run from it.")
-        base = stored_config(loaded.payload, args.resume)
-    config = resolve_config(args, base)
-    out = args.out
-    if args.resume and not out:
-        resume_path = Path(args.resume).resolve()
-        if resume_path.parent.name == "checkpoints":
-            out = str(resume_path.parent.parent)
+    from hrm_studio.runstore.keys import HistoryKey
+    from hrm_studio.training.trainer import Trainer
 
     def on_event(event: Any) -> None:
         if args.quiet and not isinstance(event, Notice):
             return
         if isinstance(event, Started):
             print(f"run folder: {event.run_dir}", flush=True)
-            print(f"task {config.data.task}: {event.train_size} training / {event.test_size} held-out "
-                  f"puzzles, {event.num_parameters:,} parameters", flush=True)
+            print(f"task {event.config['data']['task']}: {event.train_size} training / {event.test_size} "
+                  f"held-out puzzles, {event.num_parameters:,} parameters", flush=True)
         elif isinstance(event, EpochEnd):
             print(format_epoch(event.metrics, event.epochs), flush=True)
         elif isinstance(event, Notice):
             print(f"note: {event.message}", file=sys.stderr, flush=True)
 
-    trainer = Trainer(config, out, on_event)
-    if args.resume:
-        trainer.resume_from(args.resume)
+    if args.resume:  # its stored settings, changed by --preset / --config / --set; into its own run folder
+        trainer = Trainer.resuming(args.resume, on_event, settings=lambda stored: resolve_config(args, stored),
+                                   run_dir=args.out)
+    else:
+        trainer = Trainer(resolve_config(args), args.out, on_event)
     if args.init_weights:
         trainer.load_weights(args.init_weights)
 
     result = _stoppable(trainer.fit, trainer.stop, "stopping after this step")
     last = result.history[-1] if result.history else {}
     print(f"finished ({result.reason}) after {len(result.history)} epochs; held-out exact match "
-          f"{_pct(last.get('val_exact_match_accuracy'))}; run folder {result.run_dir}", flush=True)
+          f"{_pct(last.get(HistoryKey.VAL_EXACT))}; run folder {result.run_dir}", flush=True)
     return 0
 
 
@@ -290,11 +287,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from hrm_studio.costs import format_duration
     from hrm_studio.presets import preset_sweep
     from hrm_studio.events import Started
     from hrm_studio.runstore.run_dir import default_runs_root
     from hrm_studio.training.sweep import (FINISHED, PENDING, RUNNING, RowChanged, RunEvent, Sweep, SweepSpec,
-                                           default_sweep_name, describe, format_duration, format_table)
+                                           default_sweep_name, describe, format_table)
 
     config = resolve_config(args)
     axes = args.axes or (preset_sweep(args.preset) if args.preset else [])
@@ -345,7 +343,7 @@ def _config_for_weights(args: argparse.Namespace, loaded: Any) -> Any:
     if getattr(args, "dataset", None):
         base.set("dataset_dir", args.dataset)
     base.apply_overrides(args.overrides)
-    return base.validate()
+    return validate(base)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -434,7 +432,7 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     config = task_config(args.task)
     config.set("task", args.task)
     config.apply_overrides(args.overrides)
-    config.validate()
+    validate(config)
     data = load_data(config)
     try:
         write_dataset(Path(args.out), data)

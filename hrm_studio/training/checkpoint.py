@@ -8,6 +8,11 @@ file are recognised:
 - a `.safetensors` file with its config JSON beside it (`<name>.json`);
 - an official HRM `step_N` file (keys prefixed `_orig_mod.model.`) with `all_config.yaml`;
 - a bare state dict such as the seed's `best_model.pth` / `final_model.pth`.
+
+A Studio checkpoint's payload is written (`training_payload`) and read back for resuming
+(`read_resume`, `restore_training`) here and nowhere else, so every check that a payload can
+be resumed — is it a Studio checkpoint with optimiser and history, do its fields have the
+types resuming reads, do its settings match the run's — lives beside its format.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from typing import Any
 import torch
 
 from hrm_studio.config import RunConfig
-from hrm_studio.errors import CheckpointError, UserError
+from hrm_studio.validation import validate
+from hrm_studio.errors import CheckpointError, ConfigError, UserError
 from hrm_studio.runstore.atomic import atomic_write, atomic_write_text
-from hrm_studio.runstore.run_dir import RunFolderError, write_failure
+from hrm_studio.runstore.run_dir import RunDir, RunFolderError, resolve_resume, write_failure
+from hrm_studio.training.train_state import TrainState
 
 STUDIO_FORMAT = "hrm-studio-checkpoint"
 STUDIO_VERSION = 1
@@ -161,6 +168,150 @@ def _read_safetensors(path: Path) -> LoadedWeights:
         except (OSError, json.JSONDecodeError) as exc:
             raise CheckpointError(f"The config beside {path} ({beside.name}) cannot be read: {exc}.") from None
     return LoadedWeights(_check_tensors(tensors, path), "safetensors", config, None, path)
+
+
+# ----------------------------------------------------------------------------------------
+# Resuming: the payload a run writes, and every check before one is continued
+# ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """A Studio checkpoint that can be continued: its file, its payload and its stored settings."""
+
+    path: Path
+    payload: dict[str, Any]
+    config: RunConfig
+
+    @property
+    def run_folder(self) -> Path | None:
+        """The run folder the checkpoint sits in, where resuming goes on writing; None for a loose file."""
+        run = RunDir.writing_checkpoint(self.path)
+        return run.path if run is not None else None
+
+
+def read_resume(path: str | Path) -> ResumePoint:
+    """The checkpoint `path` names (a run folder means the checkpoint it resumes from), checked to
+    be a whole Studio checkpoint before anything is built."""
+    checkpoint = resolve_resume(path)
+    loaded = read_weights(checkpoint)
+    if loaded.payload is None:
+        raise CheckpointError(f"{checkpoint} holds weights only (no optimiser or history), so it cannot be "
+                              f"resumed; start a new run from its weights instead.")
+    check_resume_payload(loaded.payload, checkpoint)
+    return ResumePoint(checkpoint, loaded.payload, stored_config(loaded.payload, checkpoint))
+
+
+def check_resume_settings(point: ResumePoint, config: RunConfig) -> None:
+    """The model and data settings cannot change on resume (training settings may)."""
+    for section in ("model", "data"):
+        if getattr(point.config, section) != getattr(config, section):
+            raise CheckpointError(f"{point.path} was trained with different {section} settings; resume "
+                                  f"it with the settings stored in the checkpoint.")
+
+
+def stored_config(payload: dict[str, Any], path: str | Path) -> RunConfig:
+    """The settings a checkpoint was trained with; a damaged or foreign set is named as such."""
+    try:
+        return validate(RunConfig.from_dict(payload.get("config") or {}))
+    except ConfigError as exc:
+        raise CheckpointError(f"The settings stored in {path} are not valid ({exc}); the file is damaged or "
+                              f"was not written by HRM Studio.") from None
+
+
+def _whole(value: Any, *, minimum: int | None = None) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, int)
+            and (minimum is None or value >= minimum))
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
+def check_resume_payload(payload: dict[str, Any], path: str | Path) -> None:
+    """Everything `restore_training` reads must have the type it expects, before anything is built."""
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"Checkpoint {path} cannot be resumed: its {what}. It is damaged or was not "
+                               f"written by HRM Studio; use another checkpoint.")
+
+    for key in ("epoch", "global_step"):
+        if not _whole(payload.get(key, 0), minimum=0):
+            raise bad(f"'{key}' is not a whole number ≥ 0")
+    history = payload.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(row, dict) for row in history):
+        raise bad("history is not a list of rows")
+    optimizer = payload.get("optimizer")
+    if (not isinstance(optimizer, dict) or not isinstance(optimizer.get("state"), dict)
+            or not isinstance(optimizer.get("param_groups"), list)):
+        raise bad("optimiser state is missing")
+    best = payload.get("best") or {}
+    if not isinstance(best, dict):
+        raise bad("best score is not a record")
+    if best.get("value") is not None and not _number(best["value"]):
+        raise bad("best score is not a number")
+    for key in ("epoch", "bad_evals"):
+        if best.get(key) is not None and not _whole(best[key]):
+            raise bad(f"best '{key}' is not a whole number")
+    if payload.get("wall_seconds") is not None and not _number(payload["wall_seconds"]):
+        raise bad("wall time is not a number")
+
+
+def check_optimizer_state(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
+    """Adam's moments must have their parameter's shape, or the first step would crash."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    saved_ids = [i for group in saved.get("param_groups", []) if isinstance(group, dict)
+                 for i in group.get("params", [])]
+    if len(saved_ids) != len(params):
+        raise CheckpointError(f"The optimiser state in the checkpoint covers {len(saved_ids)} parameters but the "
+                              f"model has {len(params)}; the file is damaged or for another model.")
+    state = saved.get("state", {})
+    for index, param in zip(saved_ids, params):
+        entry = state.get(index, {})
+        if not isinstance(entry, dict):
+            raise CheckpointError("The optimiser state in the checkpoint is damaged.")
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != tuple(param.shape):
+                raise CheckpointError(f"The optimiser state in the checkpoint does not fit: '{name}' of parameter "
+                                      f"{index} has shape {list(value.shape)}, the model needs "
+                                      f"{list(param.shape)}.")
+
+
+def training_payload(model: torch.nn.Module, optimizer: torch.optim.Optimizer, config: RunConfig,
+                     task: dict[str, Any], state: TrainState, wall_seconds: float) -> dict[str, Any]:
+    """What a run's checkpoint holds: enough to continue it exactly where it was."""
+    t = config.train
+    return {
+        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": {"kind": t.lr_schedule, "global_step": state.global_step},
+        "epoch": state.epoch,
+        "global_step": state.global_step,
+        "config": config.to_dict(),
+        "task": task,
+        "history": list(state.history),
+        "best": {"metric": t.early_stopping_metric, "value": state.best_value,
+                 "epoch": state.best_epoch, "bad_evals": state.bad_evals},
+        "wall_seconds": wall_seconds,
+        "rng": {"torch": torch.get_rng_state()},
+    }
+
+
+def restore_training(payload: dict[str, Any], model: torch.nn.Module,
+                     optimizer: torch.optim.Optimizer) -> TrainState:
+    """Load a checked payload's weights, optimiser and torch RNG; returns where the run was."""
+    load_into(model, strip_prefixes(payload["model"]), "the checkpoint")
+    check_optimizer_state(payload["optimizer"], optimizer)
+    try:
+        optimizer.load_state_dict(payload["optimizer"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"The optimiser state in the checkpoint does not fit: {exc}.") from None
+    best = payload.get("best") or {}
+    rng = (payload.get("rng") or {}).get("torch")
+    if isinstance(rng, torch.Tensor):
+        torch.set_rng_state(rng)
+    return TrainState(epoch=int(payload.get("epoch", 0)), global_step=int(payload.get("global_step", 0)),
+                      history=[dict(r) for r in payload.get("history", [])], best_value=best.get("value"),
+                      best_epoch=int(best.get("epoch") or 0), bad_evals=int(best.get("bad_evals") or 0),
+                      wall_offset=float(payload.get("wall_seconds") or 0.0))
 
 
 # ----------------------------------------------------------------------------------------

@@ -15,11 +15,12 @@ from typing import Any, Callable
 import numpy as np
 
 from hrm_studio.config import RunConfig
+from hrm_studio.validation import validate
 from hrm_studio.errors import UserError
 from hrm_studio.training import checkpoint as ckpt
 from hrm_studio.training.data_source import load_data
 from hrm_studio.evaluation.metrics import summarise_predictions
-from hrm_studio.training.model_factory import build_head, hrm_config
+from hrm_studio.training.model_factory import build_head, model_config
 from hrm_studio.evaluation.predict import evaluate
 from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet, build_prediction_set
 
@@ -37,7 +38,7 @@ def config_from_weights(loaded: ckpt.LoadedWeights) -> RunConfig:
         raise UserError(f"{where} does not say which puzzles it was trained on; give the task settings "
                         f"(on the command line: --task NAME or --dataset DIR).")
     config = RunConfig.from_dict(loaded.config) if loaded.config else RunConfig()
-    return config.validate()
+    return validate(config)
 
 
 def score_checkpoint(checkpoint: str | Path, config: RunConfig | None = None, split: str = "test", *,
@@ -89,7 +90,7 @@ def score_weights(loaded: ckpt.LoadedWeights, config: RunConfig, split: str = "t
         raise UserError(f"The puzzles use puzzle identifiers up to {int(puzzles.puzzle_identifiers.max())} but "
                         f"the weights have only {ids} identifiers; use the task settings the model was "
                         f"trained with.")
-    head = build_head(config, hrm_config(config, data.info, vocab_size=vocab, num_puzzle_identifiers=ids))
+    head = build_head(config, model_config(config, data.info, vocab_size=vocab, num_puzzle_identifiers=ids))
     ckpt.load_into(head.model, loaded.state_dict, where)
     pred = evaluate(head, puzzles, batch_size=batch_size, keep_logits=keep_logits, should_stop=should_stop,
                     on_progress=on_progress)

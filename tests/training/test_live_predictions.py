@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from hrm_studio.events import EpochEnd, Evaluated, Finished, Notice, PredictionsReady, event_to_dict
-from hrm_studio.runstore.prediction_set import PredictionSet, predictions_path
+from hrm_studio.runstore.prediction_set import PredictionSet
+from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.evaluation.prediction_summary import pattern_table
-from hrm_studio.training.trainer import Trainer, comparable, viewer_sample_indices
+from hrm_studio.training.live_viewer import viewer_sample_indices
+from hrm_studio.training.trainer import Trainer, comparable
 
 
 def _fit(config, run_dir, on_event=None):
@@ -59,12 +61,12 @@ def test_the_run_folder_keeps_the_latest_predictions(tiny_config, tmp_path):
     tiny_config.train.viewer_sample = 100  # more than the 48 training puzzles: the whole split
     _, events = _fit(tiny_config, tmp_path / "run")
     for split in ("test", "train"):
-        saved = PredictionSet.load(predictions_path(tmp_path / "run", split))
+        saved = PredictionSet.load(RunDir(tmp_path / "run").predictions_path(split))
         last = _ready(events, split)[-1].predictions
         assert saved.epoch == 2 and saved.split == split
         assert np.array_equal(saved.predictions.predictions, last.predictions.predictions)
         assert np.array_equal(saved.indices, last.indices)
-    train = PredictionSet.load(predictions_path(tmp_path / "run", "train"))
+    train = PredictionSet.load(RunDir(tmp_path / "run").predictions_path("train"))
     assert train.complete and len(train) == 48
     assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "finished"
 
@@ -77,7 +79,7 @@ def test_the_viewer_does_not_change_the_training_history(tiny_config, tmp_path):
     assert comparable(a.history) == comparable(b.history)
     # 0 = only at the end: one refresh, for the final epoch, and still saved.
     assert [(e.split, e.epoch) for e in _ready(quiet_events)] == [("test", 2), ("train", 2)]
-    assert predictions_path(tmp_path / "quiet", "train").is_file()
+    assert RunDir(tmp_path / "quiet").predictions_path("train").is_file()
 
 
 def test_viewer_interval_refreshes_every_n_epochs_and_at_the_end(tiny_config, tmp_path):
@@ -104,8 +106,8 @@ def test_stopping_skips_the_training_sample_evaluation(tiny_config, tmp_path):
     result, events = _fit(tiny_config, tmp_path / "run", stop_after_first_epoch)
     assert result.reason == "stopped"
     assert [(e.split, e.epoch) for e in _ready(events)] == [("test", 1)]
-    assert predictions_path(tmp_path / "run", "test").is_file()
-    assert not predictions_path(tmp_path / "run", "train").exists()
+    assert RunDir(tmp_path / "run").predictions_path("test").is_file()
+    assert not RunDir(tmp_path / "run").predictions_path("train").exists()
 
 
 def test_a_failed_predictions_write_is_a_notice_not_a_crash(tiny_config, tmp_path, monkeypatch):
