@@ -11,47 +11,57 @@
   pattern) and the two pictures, linked by relative path so the folder can be moved or
   mailed as it is.
 
-Why the window's own code draws the plots: a report that looked different from the
-Metrics tab would invite "which one is right?". So the plots come from
-gui/plots.py's MetricsDashboard and gui/plot_export.py, under a QApplication that this
-module creates when there is none. Without a display (a server, CI) it asks Qt for its
-``offscreen`` platform, set only here, before the application exists, and only when
-nothing else chose a platform; the window's normal launch never goes through this path.
-The contact sheet is render/puzzle_exports.py's, the same Pillow code as the window's
-Contact sheet… button. This module is a front end: Qt and torch are imported inside the
-functions that need them, never at import time.
+Why the report draws from the window's description rather than its widgets: a report
+that looked different from the Metrics tab would invite "which one is right?", yet a
+headless command must not need Qt or a display (a server, CI, or a DISPLAY that points at
+nothing). So the panels, curves, labels and colours come from render/metric_panels.py —
+the Qt-free description gui/metrics/plots.py builds its pyqtgraph plots from — and
+render/metrics_chart.py draws them with Pillow. The contact sheet is
+render/puzzle_exports.py's, the same Pillow code as the window's Contact sheet… button.
+The run folder is read through the run store (runstore/run_dir.py), which alone spells its
+file names. This module imports no Qt at all, and torch only inside the function that
+scores a checkpoint.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from hrm_studio.errors import UserError
+from hrm_studio.render.chart_image import ChartLayout
+from hrm_studio.render.metric_panels import PATTERN_METRIC
+from hrm_studio.render.metric_panels import number as _number
+from hrm_studio.render.metrics_chart import save_metrics_chart
+from hrm_studio.runstore.keys import HistoryKey, held_out, pattern_key
+from hrm_studio.runstore.run_dir import CONFIG_FILE, METRICS_FILE, RunDir
 
 METRICS_PNG = "training_metrics.png"
 CONTACT_PNG = "prediction_vs_groundtruth.png"
 REPORT_HTML = "report.html"
+REPORT_FOLDER = "report"        # inside the run folder, unless --out says elsewhere
 SHEET_PUZZLES = 16
-CHECKPOINT_ORDER = ("final", "last", "best")
+HELD_OUT_SPLIT = "test"
 
 # The final-metrics table: (history key, label, is a fraction shown as %).
 OVERALL_METRICS: tuple[tuple[str, str, bool], ...] = (
-    ("loss", "loss", False),
-    ("token_accuracy", "token accuracy", True),
-    ("exact_match_accuracy", "exact match", True),
-    ("mean_act_steps", "mean ACT steps", False),
-    ("q_halt_accuracy", "Q-halt accuracy", True),
+    (HistoryKey.LOSS, "loss", False),
+    (HistoryKey.TOKEN_ACCURACY, "token accuracy", True),
+    (HistoryKey.EXACT, "exact match", True),
+    (HistoryKey.MEAN_ACT_STEPS, "mean ACT steps", False),
+    (HistoryKey.Q_HALT_ACCURACY, "Q-halt accuracy", True),
 )
 HELD_OUT_ONLY: tuple[tuple[str, str, bool], ...] = (
-    ("val_exact_match_at_halt", "held-out exact match where the model halts", True),
+    (HistoryKey.VAL_EXACT_AT_HALT, "held-out exact match where the model halts", True),
 )
+# Per-pattern columns (train token, train exact, held-out token, held-out exact): (pattern_key metric, held out).
+PATTERN_COLUMNS: tuple[tuple[str, bool], ...] = (
+    (HistoryKey.TOKEN_ACCURACY, False), (PATTERN_METRIC, False), (HistoryKey.TOKEN_ACCURACY, True),
+    (PATTERN_METRIC, True))
 
 
 class ReportError(UserError):
@@ -67,6 +77,7 @@ class Report:
     html: Path
     contact_png: Path | None = None
     notes: list[str] = field(default_factory=list)
+    metrics_layout: ChartLayout | None = None   # where each panel and curve landed in the metrics picture
 
 
 # ----- reading the run folder ---------------------------------------------------------------------
@@ -86,13 +97,20 @@ class RunFacts:
         return self.path.name
 
     @property
+    def run(self) -> RunDir:
+        return RunDir(self.path)
+
+    @property
     def patterns(self) -> list[str]:
         names = self.task.get("pattern_names")
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
             return list(names)
-        last = self.history[-1]  # an older folder without task.json: patterns from the keys
-        return sorted(k[4:-9] for k in last if k.startswith("val_") and k.endswith("_accuracy")
-                      and f"{k[4:-9]}_token_accuracy" in last)
+        # An older folder without its task description: the patterns that have their own keys.
+        last = self.history[-1]
+        ending = pattern_key("", HistoryKey.TOKEN_ACCURACY)
+        candidates = {k[:-len(ending)] for k in last if isinstance(k, str) and k.endswith(ending)}
+        return sorted(name for name in candidates if name and not name.startswith(held_out(""))
+                      and pattern_key(name, PATTERN_METRIC) in last)
 
     @property
     def planned_epochs(self) -> int | None:
@@ -102,16 +120,14 @@ class RunFacts:
 
 def read_run(path: str | Path) -> RunFacts:
     """The run folder's history, settings, task and status; ReportError if it is not a run folder."""
-    from hrm_studio.runstore.run_dir import RunDir
-
     path = Path(path)
     if not path.is_dir():
         raise ReportError(f"{path} is not a folder; give the run folder that 'hrm-studio train' wrote "
-                          f"(it holds config.json and metrics.jsonl).")
+                          f"(it holds {CONFIG_FILE} and {METRICS_FILE}).")
     run = RunDir(path)
-    if not any(p.is_file() for p in (run.config_path, run.metrics_path, run.history_path)):
-        raise ReportError(f"{path} is not an HRM Studio run folder (it has no config.json, metrics.jsonl or "
-                          f"history.json); give the folder 'hrm-studio train' wrote.")
+    if not run.holds_history():
+        raise ReportError(f"{path} is not an HRM Studio run folder (it has neither the settings nor the history "
+                          f"that 'hrm-studio train' writes); give the folder 'hrm-studio train' wrote.")
     try:
         history = run.read_history()
     except (OSError, ValueError) as exc:
@@ -120,13 +136,14 @@ def read_run(path: str | Path) -> RunFacts:
     if not history:
         raise ReportError(f"The run in {path} has no finished epoch yet, so there is nothing to report; "
                           f"wait for its first epoch to end.")
-    return RunFacts(path=path, history=history, config=_read_json(run.config_path),
-                    task=_read_json(run.task_path), status=run.read_status())
+    return RunFacts(path=path, history=history, config=_read_config(run), task=run.read_task() or {},
+                    status=run.read_status())
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_config(run: RunDir) -> dict[str, Any]:
+    """The run's settings as saved; {} when they are missing or unreadable (the page then lists none)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = run.read_config()
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -138,7 +155,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *,
                  on_step: Callable[[str], None] | None = None) -> Report:
     """Write the two pictures and report.html for `run_dir` into `out` (default `<run>/report`)."""
     facts = read_run(run_dir)
-    folder = Path(out) if out is not None else facts.path / "report"
+    folder = Path(out) if out is not None else facts.path / REPORT_FOLDER
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -147,7 +164,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *,
 
     say("drawing the training metrics")
     report = Report(folder=folder, metrics_png=folder / METRICS_PNG, html=folder / REPORT_HTML)
-    draw_metrics(facts, report.metrics_png)
+    report.metrics_layout = draw_metrics(facts, report.metrics_png)
 
     say("drawing held-out predictions")
     predictions = _held_out_predictions(facts, report.notes, say)
@@ -184,27 +201,27 @@ def sheet_indices(patterns: Any, size: int = SHEET_PUZZLES) -> list[int]:
 
 
 def _held_out_predictions(facts: RunFacts, notes: list[str], say: Callable[[str], None]) -> Any:
-    """predictions/test.npz, else the newest checkpoint scored on the held-out split (and saved there)."""
-    from hrm_studio.runstore.prediction_set import PredictionSet, predictions_path
+    """The saved held-out predictions, else the newest checkpoint scored on the held-out split (and saved)."""
+    from hrm_studio.runstore.prediction_set import PredictionSet
 
-    saved = predictions_path(facts.path, "test")
+    run = facts.run
+    saved = run.predictions_path(HELD_OUT_SPLIT)
     if saved.is_file():
         try:
             return PredictionSet.load(saved)
         except (UserError, OSError, ValueError) as exc:
             notes.append(f"The saved predictions {saved} could not be read ({exc}); the checkpoint was scored "
                          f"instead.")
-    checkpoint = next((facts.path / "checkpoints" / f"{kind}.pt" for kind in CHECKPOINT_ORDER
-                       if (facts.path / "checkpoints" / f"{kind}.pt").is_file()), None)
+    checkpoint = run.existing_checkpoint()   # the newest weights: final, else last, else best
     if checkpoint is None:
-        notes.append("No predictions: the run folder has neither predictions/test.npz nor a checkpoint to "
-                     "score.")
+        notes.append(f"No predictions: the run folder has neither saved held-out predictions "
+                     f"({saved.relative_to(run.path).as_posix()}) nor a checkpoint to score.")
         return None
     say(f"scoring {checkpoint.name} on the held-out puzzles")
     from hrm_studio.training.checkpoint_scoring import score_checkpoint
 
     try:
-        predictions, _ = score_checkpoint(checkpoint, split="test")
+        predictions, _ = score_checkpoint(checkpoint, split=HELD_OUT_SPLIT)
     except UserError as exc:
         notes.append(f"No predictions: scoring {checkpoint} failed ({exc}).")
         return None
@@ -222,69 +239,15 @@ def _describe_predictions(ps: Any) -> str:
             f"{int(exact.sum())} of {len(ps)} exactly right after all {ps.steps} segments")
 
 
-# ----- the metrics picture (the window's plot code) ---------------------------------------------------
+# ----- the metrics picture (the window's panel description, drawn with Pillow) ----------------------
 
-def _ensure_qt_app() -> Any:
-    """The running QApplication, or a new one, offscreen when there is no display to draw on."""
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is not None:
-        return app
-    no_display = (sys.platform.startswith("linux")
-                  and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
-    if no_display and not os.environ.get("QT_QPA_PLATFORM"):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # this headless command only, before the app exists
-    return QApplication(["hrm-studio-report"])
-
-
-def draw_metrics(facts: RunFacts, path: Path, width: int = 1200) -> Path:
-    """The Metrics tab's plots of the run's history, as a PNG on a light background."""
-    app = _ensure_qt_app()
-    from PySide6.QtCore import Qt, qInstallMessageHandler
-
-    from hrm_studio.gui.metrics.plot_export import save_png
-    from hrm_studio.gui.metrics.plots import OPTIONAL_PANELS, PANELS, MetricsDashboard
-    from hrm_studio.gui.widgets.theme import plot_colours
-
-    colours = plot_colours(dark=False)  # a report is printed and mailed: always the light look
-    board = MetricsDashboard(colours)
-    board.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+def draw_metrics(facts: RunFacts, path: Path, width: int = 1200) -> ChartLayout:
+    """The Metrics tab's plots of the run's history as a PNG on the light background; no Qt, no display."""
     try:
-        board.set_planned_epochs(facts.planned_epochs)
-        board.set_history(facts.history, facts.patterns)
-        panels = [p for p in PANELS if p.name not in OPTIONAL_PANELS or
-                  any(_number(r.get(c.key)) is not None for r in facts.history for c in p.curves)]
-        rows = math.ceil(len(panels) / 2)
-        board.resize(width, 110 + 300 * rows)
-        previous = qInstallMessageHandler(_quiet_offscreen)
-        try:
-            board.show()  # lays the plots out; WA_DontShowOnScreen keeps it off any screen
-            app.processEvents()
-        finally:
-            qInstallMessageHandler(previous)
-        board.refresh()
-        app.processEvents()
-        save_png(board.view, path, colours.background)
-    except UserError as exc:
-        raise ReportError(str(exc)) from None
-    finally:
-        board.close()
-        board.deleteLater()
-        app.processEvents()
-    return path
-
-
-def _quiet_offscreen(kind: Any, context: Any, message: str) -> None:
-    """Drop the offscreen platform's note that it cannot size windows (it has none); pass on the rest."""
-    if "propagateSizeHints" not in message:
-        sys.stderr.write(message + "\n")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+        return save_metrics_chart(facts.history, facts.patterns, path, planned_epochs=facts.planned_epochs,
+                                  width=width)
+    except OSError as exc:
+        raise ReportError(f"Could not write {path}: {exc.strerror or exc}.") from None
 
 
 # ----- the page -----------------------------------------------------------------------------------
@@ -319,7 +282,7 @@ def _table(head: list[str], rows: list[list[str]], numeric_from: int = 1) -> str
 
 
 def _best(history: list[dict[str, Any]], key: str) -> tuple[float, int] | None:
-    found = [(float(r[key]), int(r.get("epoch", 0))) for r in history if _number(r.get(key)) is not None]
+    found = [(float(r[key]), int(r.get(HistoryKey.EPOCH, 0))) for r in history if _number(r.get(key)) is not None]
     return max(found, key=lambda item: (item[0], -item[1])) if found else None
 
 
@@ -329,45 +292,56 @@ def _status_words(status: dict[str, Any]) -> str:
     return f"{state} ({reason})" if reason else state
 
 
-def report_html(facts: RunFacts, report: Report) -> str:
-    """The self-contained page: plain HTML and CSS, every value escaped, pictures by relative path."""
+def _last_evaluation(facts: RunFacts) -> dict[str, Any] | None:
+    """The newest row with held-out figures (not every epoch is evaluated)."""
+    return next((r for r in reversed(facts.history) if _number(r.get(HistoryKey.VAL_EXACT)) is not None), None)
+
+
+def _facts_rows(facts: RunFacts) -> list[list[str]]:
+    """Task, status, epochs, best score, time and curriculum: the page's opening table."""
     last = facts.history[-1]
-    last_eval = next((r for r in reversed(facts.history) if _number(r.get("val_exact_match_accuracy")) is not None),
-                     None)
     data = facts.config.get("data") or {}
     task = facts.task.get("task") or data.get("task") or "unknown"
-    epochs = f"{last.get('epoch', len(facts.history))}"
+    epochs = f"{last.get(HistoryKey.EPOCH, len(facts.history))}"
     if facts.planned_epochs:
         epochs += f" of {facts.planned_epochs}"
-    best = _best(facts.history, "val_exact_match_accuracy")
-    facts_rows = [["task", str(task)], ["status", _status_words(facts.status)], ["epochs", epochs]]
+    best = _best(facts.history, HistoryKey.VAL_EXACT)
+    rows = [["task", str(task)], ["status", _status_words(facts.status)], ["epochs", epochs]]
     if best is not None:
-        facts_rows.append(["best held-out exact match", f"{_fmt(best[0], True)} (epoch {best[1]})"])
-    if _number(last.get("wall_seconds")) is not None:
-        facts_rows.append(["training time", f"{float(last['wall_seconds']):.1f} s"])
-    if _number(last.get("curriculum_difficulty")) is not None:
-        facts_rows.append(["curriculum", f"{data.get('curriculum', '')}; last epoch at difficulty "
-                                         f"{last['curriculum_difficulty']}"])
+        rows.append(["best held-out exact match", f"{_fmt(best[0], True)} (epoch {best[1]})"])
+    if _number(last.get(HistoryKey.WALL_SECONDS)) is not None:
+        rows.append(["training time", f"{float(last[HistoryKey.WALL_SECONDS]):.1f} s"])
+    if _number(last.get(HistoryKey.CURRICULUM_DIFFICULTY)) is not None:
+        rows.append(["curriculum", f"{data.get('curriculum', '')}; last epoch at difficulty "
+                                   f"{last[HistoryKey.CURRICULUM_DIFFICULTY]}"])
+    return rows
 
-    overall = []
-    for key, label, percent in OVERALL_METRICS:
-        train = _fmt(last.get(key), percent)
-        held = _fmt((last_eval or {}).get(f"val_{key}"), percent)
-        overall.append([label, train, held])
-    for key, label, percent in HELD_OUT_ONLY:
-        overall.append([label, "–", _fmt((last_eval or {}).get(key), percent)])
+
+def _metric_rows(facts: RunFacts) -> tuple[list[list[str]], list[list[str]]]:
+    """(overall rows: metric, train, held-out; per-pattern rows: pattern and its four figures)."""
+    last, last_eval = facts.history[-1], _last_evaluation(facts) or {}
+    overall = [[label, _fmt(last.get(key), percent), _fmt(last_eval.get(held_out(key)), percent)]
+               for key, label, percent in OVERALL_METRICS]
+    overall += [[label, "–", _fmt(last_eval.get(key), percent)] for key, label, percent in HELD_OUT_ONLY]
     per_pattern = []
     for name in facts.patterns:
-        per_pattern.append([name, _fmt(last.get(f"{name}_token_accuracy"), True),
-                            _fmt(last.get(f"{name}_accuracy"), True),
-                            _fmt((last_eval or {}).get(f"val_{name}_token_accuracy"), True),
-                            _fmt((last_eval or {}).get(f"val_{name}_accuracy"), True)])
+        cells = [name]
+        for metric, held in PATTERN_COLUMNS:
+            row = last_eval if held else last
+            cells.append(_fmt(row.get(pattern_key(name, metric, on_held_out=held)), True))
+        per_pattern.append(cells)
+    return overall, per_pattern
 
-    config_rows = []
-    for section in ("data", "model", "train"):
-        for name, value in (facts.config.get(section) or {}).items():
-            config_rows.append([section, name, json.dumps(value) if not isinstance(value, str) else value])
 
+def _config_rows(facts: RunFacts) -> list[list[str]]:
+    return [[section, name, json.dumps(value) if not isinstance(value, str) else value]
+            for section in ("data", "model", "train") for name, value in (facts.config.get(section) or {}).items()]
+
+
+def report_html(facts: RunFacts, report: Report) -> str:
+    """The self-contained page: plain HTML and CSS, every value escaped, pictures by relative path."""
+    last, last_eval = facts.history[-1], _last_evaluation(facts)
+    overall, per_pattern = _metric_rows(facts)
     rel = os.path.relpath
     parts = [
         "<!DOCTYPE html>",
@@ -376,10 +350,10 @@ def report_html(facts: RunFacts, report: Report) -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_esc(facts.name)}</h1>",
         f'<p class="sub">HRM Studio report of the run folder <code>{_esc(facts.path.resolve())}</code></p>',
-        _table(["", ""], facts_rows, numeric_from=2),
+        _table(["", ""], _facts_rows(facts), numeric_from=2),
         "<h2>Final metrics</h2>",
-        f"<p>Training figures from epoch {_esc(last.get('epoch'))}; held-out figures from the last evaluation"
-        f"{' (epoch ' + _esc(last_eval.get('epoch')) + ')' if last_eval else ' (none yet)'}, "
+        f"<p>Training figures from epoch {_esc(last.get(HistoryKey.EPOCH))}; held-out figures from the last "
+        f"evaluation{' (epoch ' + _esc(last_eval.get(HistoryKey.EPOCH)) + ')' if last_eval else ' (none yet)'}, "
         f"after all ACT segments.</p>",
         _table(["metric", "train", "held-out"], overall),
     ]
@@ -394,7 +368,7 @@ def report_html(facts: RunFacts, report: Report) -> str:
         parts.append(f'<img src="{_esc(Path(rel(report.contact_png, report.folder)).as_posix())}" '
                      f'alt="Held-out puzzles: input, prediction and ground truth">')
     parts += [f"<p>{_esc(note)}</p>" for note in report.notes]
-    parts += ["<h2>Settings</h2>", _table(["section", "setting", "value"], config_rows, numeric_from=3),
+    parts += ["<h2>Settings</h2>", _table(["section", "setting", "value"], _config_rows(facts), numeric_from=3),
               "</body></html>", ""]
     return "\n".join(parts)
 

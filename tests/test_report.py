@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,7 +15,8 @@ from PIL import Image
 
 from hrm_studio.cli import main
 from hrm_studio.config import RunConfig
-from hrm_studio.report import CONTACT_PNG, METRICS_PNG, REPORT_HTML, sheet_indices
+from hrm_studio.render.metric_panels import curve_keys, panels_to_draw
+from hrm_studio.report import CONTACT_PNG, METRICS_PNG, REPORT_HTML, read_run, sheet_indices, write_report
 from hrm_studio.training.trainer import Trainer
 from tests.conftest import TINY_SETTINGS
 
@@ -121,3 +125,69 @@ def test_sheet_indices_let_every_pattern_show():
     picked = sheet_indices(patterns, 16)
     assert len(picked) == 16 and sum(p >= 30 for p in picked) == 5
     assert sheet_indices(["a", "b"], 16) == [0, 1]
+
+
+def test_the_metrics_picture_draws_one_curve_per_described_key_the_history_has(trained, tmp_path):
+    facts = read_run(trained)
+    report = write_report(trained, tmp_path / "out")
+    layout = report.metrics_layout
+    expected = [k for k in curve_keys(facts.patterns) if any(isinstance(r.get(k), (int, float)) for r in facts.history)]
+    assert "curriculum_difficulty" in expected and "val_increment_accuracy" in expected
+    assert list(layout.curves) == expected
+    assert list(layout.panels) == [p.name for p in panels_to_draw(facts.history)]
+    with Image.open(report.metrics_png) as image:
+        assert image.size == layout.size
+
+
+QT_MODULES = ("PySide6", "shiboken6", "pyqtgraph")
+
+
+def _report_in_a_subprocess(run: Path, out: Path, env_changes: dict[str, str | None]) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("QT_QPA_PLATFORM", None)
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run([sys.executable, "-m", "hrm_studio", "report", str(run), "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("display", [":987", None], ids=["dead-display", "no-display"])
+def test_report_needs_no_display_and_survives_a_dead_one(trained, tmp_path, display):
+    out = tmp_path / "report"
+    done = _report_in_a_subprocess(trained, out, {"DISPLAY": display, "WAYLAND_DISPLAY": None})
+    assert done.returncode == 0, done.stderr
+    _check_report(out)
+    assert f"wrote {out / METRICS_PNG}" in done.stdout and f"wrote {out / REPORT_HTML}" in done.stdout
+
+
+def test_importing_the_report_loads_no_qt():
+    code = ("import sys, hrm_studio.report, hrm_studio.render.metrics_chart; "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {QT_MODULES!r} "
+            f"or m.startswith('hrm_studio.gui')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+BLOCK_QT_AND_REPORT = """
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] in {modules!r} or name.startswith('hrm_studio.gui'):
+            raise ImportError('Qt is blocked in this test: ' + name)
+sys.meta_path.insert(0, Block())
+from hrm_studio.cli import main
+sys.exit(main(['report', sys.argv[1], '--out', sys.argv[2]]))
+"""
+
+
+def test_the_whole_report_runs_with_qt_blocked(trained, tmp_path):
+    """Not even a lazy import: with PySide6, pyqtgraph and gui/ unimportable the report still completes."""
+    out = tmp_path / "blocked"
+    done = subprocess.run([sys.executable, "-c", BLOCK_QT_AND_REPORT.format(modules=QT_MODULES), str(trained),
+                           str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    _check_report(out)

@@ -7,7 +7,9 @@ which the window reads too, so a saved picture matches what the user saw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -113,52 +115,79 @@ def draw_grid(tokens: np.ndarray, geometry: GridGeometry, style: GridStyle, cell
     line = style.marks["grid_line"]
     # One pixel more than the extent so the far grid line is inside the picture.
     image = Image.new("RGB", (int(lefts[-1]) + 1, int(tops[-1]) + 1), hex_to_rgb(line))
-    draw = ImageDraw.Draw(image)
-    font = ui_font(max(8, int(cell * 0.6)))
-    mark_width = max(2, cell // 8)
+    pen = _Pen(ImageDraw.Draw(image), style, ui_font(max(8, int(cell * 0.6))), max(2, cell // 8), cell,
+               show_text, wrong, changed, confidence, dim)
     index = geometry.visible_index()
-
     for r in range(geometry.rows):
         for c in range(geometry.cols):
-            pos = int(index[r, c])
-            token = int(tokens[pos])
-            x0, y0 = int(lefts[c]) + 1, int(tops[r]) + 1   # inside the 1 px grid line
-            x1, y1 = int(lefts[c + 1]) - 1, int(tops[r + 1]) - 1
-            if x1 < x0 or y1 < y0:
-                continue
-            thin = geometry.thin_rows[r] or geometry.thin_cols[c]
-            fill = hex_to_rgb(style.fill(token))
-            if confidence is not None:
-                p = float(np.clip(np.nan_to_num(float(confidence[pos])), 0.0, 1.0))
-                fill = blend(fill, (0, 0, 0), (1.0 - p) * _CONFIDENCE_SHADE)
-            if dim is not None and dim[pos]:
-                fill = blend(fill, line, _DIM_SHARE)
-            is_wrong = wrong is not None and bool(wrong[pos])
-            if thin:
-                # A strip too narrow for an outline: a wrong EOS cell is filled with the mark.
-                draw.rectangle((x0, y0, x1, y1), fill=style.marks["wrong"] if is_wrong else fill)
-                continue
-            draw.rectangle((x0, y0, x1, y1), fill=fill)
-            labelled = show_text and token != PAD and style.label(token) not in _SILENT_LABELS
-            if labelled:
-                colour = style.text_colour(token)
-                if dim is not None and dim[pos]:
-                    colour = blend(colour, line, _DIM_SHARE)  # type: ignore[assignment]
-                draw.text(((x0 + x1 + 1) / 2, (y0 + y1 + 1) / 2), plain_text(style.label(token), font),
-                          fill=colour, font=font, anchor="mm")
-            if is_wrong:
-                # Each mark gets a dark edge so it still shows on a cell of a similar colour (ARC red).
-                draw.rectangle((x0, y0, x1, y1), outline=line, width=mark_width + 1)
-                draw.rectangle((x0, y0, x1, y1), outline=style.marks["wrong"], width=mark_width)
-                inset = mark_width + max(1, cell // 6)
-                cross = max(1, cell // 12)
-                # A cross only where no label is drawn: a wrong digit must stay readable.
-                for width, colour in ((cross + 2, line), (cross, style.marks["wrong"])) if not labelled else ():
-                    draw.line((x0 + inset, y0 + inset, x1 - inset, y1 - inset), fill=colour, width=width)
-                    draw.line((x0 + inset, y1 - inset, x1 - inset, y0 + inset), fill=colour, width=width)
-            if changed is not None and changed[pos]:
-                k = mark_width if is_wrong else 0
-                if x1 - x0 > 2 * k + 2:
-                    draw.rectangle((x0 + k, y0 + k, x1 - k, y1 - k), outline=style.marks["changed"],
-                                   width=max(1, mark_width // 2) if is_wrong else mark_width)
+            box = (int(lefts[c]) + 1, int(tops[r]) + 1,   # inside the 1 px grid line
+                   int(lefts[c + 1]) - 1, int(tops[r + 1]) - 1)
+            if box[2] >= box[0] and box[3] >= box[1]:
+                pos = int(index[r, c])
+                pen.cell(pos, int(tokens[pos]), box, thin=bool(geometry.thin_rows[r] or geometry.thin_cols[c]))
     return image
+
+
+@dataclass(frozen=True)
+class _Pen:
+    """What every cell of one picture is drawn with: the canvas, the style and the per-cell marks."""
+
+    draw: ImageDraw.ImageDraw
+    style: GridStyle
+    font: Any
+    mark_width: int
+    size: int
+    show_text: bool
+    wrong: np.ndarray | None
+    changed: np.ndarray | None
+    confidence: np.ndarray | None
+    dim: np.ndarray | None
+
+    def cell(self, pos: int, token: int, box: tuple[int, int, int, int], *, thin: bool) -> None:
+        """One token's square: fill, label, and its wrong / changed marks."""
+        line = self.style.marks["grid_line"]
+        fill = hex_to_rgb(self.style.fill(token))
+        if self.confidence is not None:
+            p = float(np.clip(np.nan_to_num(float(self.confidence[pos])), 0.0, 1.0))
+            fill = blend(fill, (0, 0, 0), (1.0 - p) * _CONFIDENCE_SHADE)
+        dimmed = self.dim is not None and bool(self.dim[pos])
+        if dimmed:
+            fill = blend(fill, line, _DIM_SHARE)
+        is_wrong = self.wrong is not None and bool(self.wrong[pos])
+        if thin:
+            # A strip too narrow for an outline: a wrong EOS cell is filled with the mark.
+            self.draw.rectangle(box, fill=self.style.marks["wrong"] if is_wrong else fill)
+            return
+        self.draw.rectangle(box, fill=fill)
+        labelled = self.show_text and token != PAD and self.style.label(token) not in _SILENT_LABELS
+        if labelled:
+            colour = self.style.text_colour(token)
+            if dimmed:
+                colour = blend(colour, line, _DIM_SHARE)  # type: ignore[assignment]
+            x0, y0, x1, y1 = box
+            self.draw.text(((x0 + x1 + 1) / 2, (y0 + y1 + 1) / 2), plain_text(self.style.label(token), self.font),
+                           fill=colour, font=self.font, anchor="mm")
+        if is_wrong:
+            self._wrong_mark(box, crossed=not labelled)
+        if self.changed is not None and self.changed[pos]:
+            self._changed_mark(box, inside_wrong=is_wrong)
+
+    def _wrong_mark(self, box: tuple[int, int, int, int], *, crossed: bool) -> None:
+        # Each mark gets a dark edge so it still shows on a cell of a similar colour (ARC red).
+        line, mark, width = self.style.marks["grid_line"], self.style.marks["wrong"], self.mark_width
+        self.draw.rectangle(box, outline=line, width=width + 1)
+        self.draw.rectangle(box, outline=mark, width=width)
+        x0, y0, x1, y1 = box
+        inset = width + max(1, self.size // 6)
+        cross = max(1, self.size // 12)
+        # A cross only where no label is drawn: a wrong digit must stay readable.
+        for stroke, colour in ((cross + 2, line), (cross, mark)) if crossed else ():
+            self.draw.line((x0 + inset, y0 + inset, x1 - inset, y1 - inset), fill=colour, width=stroke)
+            self.draw.line((x0 + inset, y1 - inset, x1 - inset, y0 + inset), fill=colour, width=stroke)
+
+    def _changed_mark(self, box: tuple[int, int, int, int], *, inside_wrong: bool) -> None:
+        k = self.mark_width if inside_wrong else 0
+        x0, y0, x1, y1 = box
+        if x1 - x0 > 2 * k + 2:
+            self.draw.rectangle((x0 + k, y0 + k, x1 - k, y1 - k), outline=self.style.marks["changed"],
+                                width=max(1, self.mark_width // 2) if inside_wrong else self.mark_width)

@@ -14,12 +14,13 @@ from typing import Any, Iterable
 
 from hrm_studio.errors import UserError
 from hrm_studio.runstore.atomic import atomic_write_text
+from hrm_studio.runstore.keys import HistoryKey
 
 HISTORY_FORMATS = {"csv": "History as CSV (*.csv)", "json": "History as JSON (*.json)"}
 
 
 def columns(rows: Iterable[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {"epoch": None}
+    seen: dict[str, None] = {str(HistoryKey.EPOCH): None}
     for row in rows:
         for key in row:
             seen.setdefault(key, None)

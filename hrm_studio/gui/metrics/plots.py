@@ -5,15 +5,18 @@ updated with `setData` (never re-created per epoch). Rows arrive as EpochEnd eve
 redraws are coalesced on a short timer so a burst of fast epochs costs one redraw.
 Smoothing (debiased EMA), log scale and the x axis only change how rows are drawn.
 
+Which panels there are, their titles and axes, the history key, label and colour of
+every curve and the legend all come from render/metric_panels.py, the Qt-free description
+the headless report draws from too; this module only turns it into pyqtgraph items.
+
 Redraws must stay cheap because the GUI thread shares the GIL with training: axes,
 titles and legends are cached as pixmaps, and axis ranges only move in round steps
-(plot_ranges.py), so a new epoch repaints the curves and little else.
+(render/plot_ranges.py), so a new epoch repaints the curves and little else.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import html
 from typing import Any, Iterable
 
 import pyqtgraph as pg
@@ -21,67 +24,23 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSlider, QVBoxLayout,
                                QWidget)
 
-from hrm_studio.gui.metrics.plot_ranges import x_range, y_range
-from hrm_studio.gui.metrics.smoothing import debiased_ema
 from hrm_studio.gui.widgets.theme import PlotColours, plot_colours
+from hrm_studio.render.metric_panels import (COLUMNS, OPTIONAL_PANELS, PANELS, PATTERN_PANEL, X_AXES, CurveSpec,
+                                             PanelSpec, curve_style, grid_cell, legend_entries, pattern_curves)
+from hrm_studio.render.metric_panels import format_value as _format
+from hrm_studio.render.metric_panels import number as _number
+from hrm_studio.render.metric_panels import panel as _described_panel
+from hrm_studio.render.metric_panels import series as _series
+from hrm_studio.render.metric_panels import x_value
+from hrm_studio.render.plot_ranges import epoch_step as _epoch_step
+from hrm_studio.render.plot_ranges import x_range, y_range
+from hrm_studio.runstore.keys import HistoryKey
+
+# The description's names, for code that reached them through this module before they moved.
+__all__ = ["MetricsDashboard", "PANELS", "OPTIONAL_PANELS", "X_AXES", "CurveSpec", "PanelSpec", "pattern_curves"]
 
 REFRESH_MS = 40
-X_AXES = {"epoch": "Epoch", "wall": "Wall time (s)"}
-
-
-@dataclass(frozen=True)
-class CurveSpec:
-    key: str                  # history key
-    label: str                # legend text
-    role: str                 # "train" | "validation"
-    pattern: int | None = None
-
-
-@dataclass(frozen=True)
-class PanelSpec:
-    name: str
-    title: str
-    percent: bool             # a fraction shown as %
-    log_capable: bool         # follows the log-scale toggle
-    smooth: bool              # follows the smoothing slider
-    curves: tuple[CurveSpec, ...]
-
-
-def _pair(key: str, what: str = "") -> tuple[CurveSpec, CurveSpec]:
-    return (CurveSpec(key, f"train{what}", "train"), CurveSpec(f"val_{key}", f"held-out{what}", "validation"))
-
-
-PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("loss", "Loss", False, True, True, _pair("loss")),
-    PanelSpec("token_accuracy", "Token accuracy", True, False, True, _pair("token_accuracy")),
-    PanelSpec("exact_match", "Exact match", True, False, True,
-              (CurveSpec("exact_match_accuracy", "train", "train"),
-               CurveSpec("val_exact_match_accuracy", "held-out", "validation"))),
-    PanelSpec("learning_rate", "Learning rate", False, True, False,
-              (CurveSpec("learning_rate", "learning rate", "train"),)),
-    PanelSpec("mean_act_steps", "Mean ACT steps", False, False, True, _pair("mean_act_steps")),
-    PanelSpec("q_halt_accuracy", "Q-halt accuracy", True, False, True, _pair("q_halt_accuracy")),
-    PanelSpec("curriculum", "Curriculum difficulty", False, False, False,
-              (CurveSpec("curriculum_difficulty", "difficulty (grid side or blanks)", "train"),)),
-)
-# Panels drawn only while the history has their key (a curriculum run), so plain runs keep six plots.
-OPTIONAL_PANELS = {"curriculum"}
-
-
-def pattern_curves(patterns: Iterable[str]) -> list[CurveSpec]:
-    """Exact match per pattern, train and held-out."""
-    out = []
-    for i, name in enumerate(patterns):
-        out.append(CurveSpec(f"{name}_accuracy", f"{name} (train)", "train", i))
-        out.append(CurveSpec(f"val_{name}_accuracy", f"{name} (held-out)", "validation", i))
-    return out
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+LEGEND_ROW = 0                # the legend spans the first grid row; panels start below it
 
 
 class MetricsDashboard(QWidget):
@@ -104,7 +63,33 @@ class MetricsDashboard(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self.controls = self._build_controls()   # a subclass (the run comparison) adds its own options here
 
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setMinimumSize(420, 320)
+        # One legend for all six plots, inside the view so exported images carry it.
+        self.legend = pg.LabelItem(justify="center")
+        self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.view.addItem(self.legend, row=LEGEND_ROW, col=0, colspan=COLUMNS)
+        self._plots: dict[str, pg.PlotItem] = {}
+        self._cursors: dict[str, pg.InfiniteLine] = {}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._specs: dict[str, tuple[PanelSpec, CurveSpec]] = {}
+        self._shown_optional: set[str] = set()
+        for index, panel in enumerate(PANELS):
+            self._build_plot(index, panel)
+        self.view.scene().sigMouseMoved.connect(self._mouse_moved)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self.controls)
+        layout.addWidget(self.readout)
+        layout.addWidget(self.view, 1)
+        self.apply_colours(self._colours)
+        self.refresh()   # fit the empty axes too: 0–100 % and whole epochs before the first run
+
+    def _build_controls(self) -> QHBoxLayout:
+        """Smoothing, log scale and x axis above the plots, and the read-out line under them."""
         self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
         self.smoothing_slider.setRange(0, 99)
         self.smoothing_slider.setFixedWidth(140)
@@ -134,61 +119,44 @@ class MetricsDashboard(QWidget):
         controls.addWidget(QLabel("X axis"))
         controls.addWidget(self.x_box)
         controls.addStretch(1)
-        self.controls = controls          # a subclass (the run comparison) adds its own options here
         self.readout.setWordWrap(True)
+        return controls
 
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumSize(420, 320)
-        # One legend for all six plots, inside the view so exported images carry it.
-        self.legend = pg.LabelItem(justify="center")
-        self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.view.addItem(self.legend, row=0, col=0, colspan=2)
-        self._plots: dict[str, pg.PlotItem] = {}
-        self._cursors: dict[str, pg.InfiniteLine] = {}
-        self._curves: dict[str, pg.PlotDataItem] = {}
-        self._specs: dict[str, tuple[PanelSpec, CurveSpec]] = {}
-        self._shown_optional: set[str] = set()
-        for index, panel in enumerate(PANELS):
-            if panel.name in OPTIONAL_PANELS:
-                plot = pg.PlotItem(title=panel.title)  # joins the layout when a row carries its key
-            else:
-                plot = self.view.addPlot(row=1 + index // 2, col=index % 2, title=panel.title)
-            plot.showGrid(x=True, y=True)
-            plot.setMenuEnabled(False)
-            plot.disableAutoRange()
-            view_box = plot.getViewBox()
-            view_box.setMouseEnabled(x=True, y=False)
-            view_box.sigRangeChangedManually.connect(lambda *_, n=panel.name: self._zoomed.add(n))
-            plot.autoBtn.clicked.connect(lambda *_, n=panel.name: self._unzoom(n))
-            for item in (plot.getAxis("left"), plot.getAxis("bottom"), plot.titleLabel):
-                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).enableAutoSIPrefix(False)
-            plot.getAxis("left").setStyle(hideOverlappingLabels=False)
-            if panel.percent:
-                plot.setLabel("left", "%")
-                plot.getAxis("left").setTickSpacing(levels=[(20.0, 0.0)])
-            plot.setLabel("bottom", X_AXES[self._x_axis].lower())
-            cursor = pg.InfiniteLine(angle=90, movable=False)
-            cursor.hide()
-            plot.addItem(cursor, ignoreBounds=True)
-            self._plots[panel.name] = plot
-            self._cursors[panel.name] = cursor
-            for spec in self._panel_curves(panel):
-                self._add_curve(panel, spec)
-        self.view.scene().sigMouseMoved.connect(self._mouse_moved)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.readout)
-        layout.addWidget(self.view, 1)
-        self.apply_colours(self._colours)
-        self.refresh()   # fit the empty axes too: 0–100 % and whole epochs before the first run
+    def _build_plot(self, index: int, panel: PanelSpec) -> None:
+        """One described panel as a PlotItem, with its axis, cursor and starting curves."""
+        if panel.optional:
+            plot = pg.PlotItem(title=panel.title)  # joins the layout when a row carries its key
+        else:
+            row, col = grid_cell(index)
+            plot = self.view.addPlot(row=LEGEND_ROW + 1 + row, col=col, title=panel.title)
+        plot.showGrid(x=True, y=True)
+        plot.setMenuEnabled(False)
+        plot.disableAutoRange()
+        view_box = plot.getViewBox()
+        view_box.setMouseEnabled(x=True, y=False)
+        view_box.sigRangeChangedManually.connect(lambda *_, n=panel.name: self._zoomed.add(n))
+        plot.autoBtn.clicked.connect(lambda *_, n=panel.name: self._unzoom(n))
+        for item in (plot.getAxis("left"), plot.getAxis("bottom"), plot.titleLabel):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)
+        plot.getAxis("left").setStyle(hideOverlappingLabels=False)
+        if panel.y_label:
+            plot.setLabel("left", panel.y_label)
+        if panel.y_tick_step is not None:
+            plot.getAxis("left").setTickSpacing(levels=[(panel.y_tick_step, 0.0)])
+        plot.setLabel("bottom", X_AXES[self._x_axis].lower())
+        cursor = pg.InfiniteLine(angle=90, movable=False)
+        cursor.hide()
+        plot.addItem(cursor, ignoreBounds=True)
+        self._plots[panel.name] = plot
+        self._cursors[panel.name] = cursor
+        for spec in self._panel_curves(panel):
+            self._add_curve(panel, spec)
 
     # ----- curves ------------------------------------------------------------------------------
     def _panel(self, name: str) -> PanelSpec:
-        return next(p for p in PANELS if p.name == name)
+        return _described_panel(name)
 
     def _panel_curves(self, panel: PanelSpec) -> Iterable[CurveSpec]:
         """The curves a panel starts with (the run comparison starts with none)."""
@@ -210,17 +178,12 @@ class MetricsDashboard(QWidget):
 
     def _style_curve(self, key: str) -> None:
         _, spec = self._specs[key]
-        c = self._colours
-        if spec.pattern is None:
-            colour, width = (c.train if spec.role == "train" else c.validation), 2.0
-        else:
-            colour, width = c.pattern(spec.pattern), 1.4
-        style = Qt.PenStyle.DashLine if spec.pattern is not None and spec.role == "validation" else \
-            Qt.PenStyle.SolidLine
+        look = curve_style(spec, self._colours)
+        style = Qt.PenStyle.DashLine if look.dashed else Qt.PenStyle.SolidLine
         curve = self._curves[key]
-        curve.setPen(pg.mkPen(colour, width=width, style=style))
-        curve.setSymbolBrush(pg.mkBrush(colour))
-        curve.setSymbolPen(pg.mkPen(colour))
+        curve.setPen(pg.mkPen(look.colour, width=look.width, style=style))
+        curve.setSymbolBrush(pg.mkBrush(look.colour))
+        curve.setSymbolPen(pg.mkPen(look.colour))
 
     def curve(self, key: str) -> pg.PlotDataItem:
         """The PlotDataItem drawing history key `key` (e.g. 'loss', 'val_copy_accuracy')."""
@@ -229,7 +192,7 @@ class MetricsDashboard(QWidget):
     def curve_keys(self) -> list[str]:
         """Curves on show: an optional panel's curves only while that panel is drawn."""
         return [key for key in self._curves
-                if key not in self._specs or self._specs[key][0].name not in OPTIONAL_PANELS
+                if key not in self._specs or not self._specs[key][0].optional
                 or self._specs[key][0].name in self._shown_optional]
 
     def plot(self, name: str) -> pg.PlotItem:
@@ -243,7 +206,7 @@ class MetricsDashboard(QWidget):
         for spec in pattern_curves(self._patterns):
             self._remove_curve(spec.key)
         self._patterns = patterns
-        panel = self._panel("exact_match")
+        panel = self._panel(PATTERN_PANEL)
         for spec in pattern_curves(patterns):
             self._add_curve(panel, spec)
         self._update_legend()
@@ -275,7 +238,7 @@ class MetricsDashboard(QWidget):
 
     def keep_epochs_up_to(self, epoch: int) -> None:
         """A resumed run restarts after `epoch`: drop rows the checkpoint does not have."""
-        self._rows = [r for r in self._rows if int(r.get("epoch", 0)) <= epoch]
+        self._rows = [r for r in self._rows if int(r.get(HistoryKey.EPOCH, 0)) <= epoch]
         self._schedule()
 
     def add_row(self, row: dict[str, Any]) -> None:
@@ -293,26 +256,13 @@ class MetricsDashboard(QWidget):
             self.refresh()
 
     def _x(self, row: dict[str, Any]) -> float | None:
-        if self._x_axis == "wall":
-            return _number(row.get("wall_seconds"))
-        return _number(row.get("epoch"))
+        return x_value(row, self._x_axis)
 
     def series(self, key: str) -> tuple[list[float], list[float]]:
         """x and y as drawn for `key`, after smoothing, % and log handling."""
         panel, spec = self._specs[key]
-        xs, ys = [], []
-        for row in self._rows_for(key):
-            x, y = self._x(row), _number(row.get(spec.key))
-            if x is not None and y is not None:
-                xs.append(x)
-                ys.append(y)
-        if panel.smooth and self._smoothing > 0:
-            ys = debiased_ema(ys, self._smoothing)
-        if panel.percent:
-            ys = [100.0 * y for y in ys]
-        if panel.log_capable and self._log_y:
-            ys = [y if y > 0 else math.nan for y in ys]
-        return xs, ys
+        return _series(panel, spec.key, self._rows_for(key), x_axis=self._x_axis, smoothing=self._smoothing,
+                       log=self._log_y)
 
     def _rows_for(self, key: str) -> list[dict[str, Any]]:
         """The history curve `key` is drawn from (one run here; its own run when comparing)."""
@@ -321,14 +271,15 @@ class MetricsDashboard(QWidget):
     def _show_optional_panels(self) -> None:
         """Put an optional panel in the layout while the rows carry its key, and take it out after."""
         for index, panel in enumerate(PANELS):
-            if panel.name not in OPTIONAL_PANELS:
+            if not panel.optional:
                 continue
             wanted = any(_number(row.get(spec.key)) is not None
                          for curve_key, (p, spec) in self._specs.items() if p.name == panel.name
                          for row in self._rows_for(curve_key))
             plot = self._plots[panel.name]
             if wanted and panel.name not in self._shown_optional:
-                self.view.addItem(plot, row=1 + index // 2, col=index % 2)
+                row, col = grid_cell(index)
+                self.view.addItem(plot, row=LEGEND_ROW + 1 + row, col=col)
                 self._shown_optional.add(panel.name)
             elif not wanted and panel.name in self._shown_optional:
                 self.view.ci.removeItem(plot)
@@ -441,7 +392,7 @@ class MetricsDashboard(QWidget):
             if value is None:
                 continue
             parts.append(f"{spec.label} {_format(value, panel.percent)}")
-        head = f"Epoch {row.get('epoch')}"
+        head = f"Epoch {row.get(HistoryKey.EPOCH)}"
         if self._x_axis == "wall":
             head += f" ({rx:.1f} s)"
         return f"{head} · {panel.title}: " + (", ".join(parts) if parts else "no value")
@@ -465,37 +416,16 @@ class MetricsDashboard(QWidget):
 
     def _update_legend(self) -> None:
         c = self._colours
-
-        def swatch(colour: str, text: str, dashed: bool = False) -> str:
-            line = "╍╍╍" if dashed else "━━━"
-            return f'<span style="color:{colour}">{line}</span>&nbsp;{text}'
-
-        parts = [swatch(c.train, "train"), swatch(c.validation, "held-out")]
-        if self._patterns:
-            parts.append("&nbsp;&nbsp;per pattern (exact match):")
-            parts += [swatch(c.pattern(i), name) for i, name in enumerate(self._patterns)]
-            parts.append(f'<span style="color:{c.foreground}">(solid train, dashed held-out)</span>')
+        parts = []
+        for entry in legend_entries(self._patterns, c):
+            if entry.colour is None:
+                parts.append(f'<span style="color:{c.foreground}">{html.escape(entry.text)}</span>')
+            else:
+                line = "╍╍╍" if entry.dashed else "━━━"
+                parts.append(f'<span style="color:{entry.colour}">{line}</span>&nbsp;{html.escape(entry.text)}')
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts), color=c.foreground, size="9pt")
 
     @property
     def colours(self) -> PlotColours:
         return self._colours
 
-
-def _epoch_step(span: float) -> float:
-    """Whole-epoch tick spacing giving about six labels."""
-    step = 1.0
-    while span / step > 8:
-        for factor in (2.0, 2.5, 2.0):
-            step *= factor
-            if span / step <= 8:
-                break
-    return max(1.0, round(step))
-
-
-def _format(value: float, percent: bool) -> str:
-    if percent:
-        return f"{100 * value:.1f} %"
-    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4):
-        return f"{value:.2e}"
-    return f"{value:.4g}"

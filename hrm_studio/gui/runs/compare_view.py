@@ -1,8 +1,8 @@
 """Compare runs: their curves overlaid in the six Metrics plots, and their results and settings side by side.
 
-The plots are the Metrics dashboard's own (plots.py): same panels, smoothing, log scale,
-x axis, read-out and export, with one curve per run per plot instead of train and
-held-out. Each run keeps one colour everywhere (curves, legend, table headers). The
+The plots are the Metrics dashboard's own (plots.py, built from render/metric_panels.py):
+same panels, smoothing, log scale, x axis, read-out and export, with one curve per run
+per plot instead of train and held-out. Each run keeps one colour everywhere (curves, legend, table headers). The
 Metrics tab itself is never touched, so leaving the comparison leaves the open run as it was.
 """
 
@@ -19,11 +19,15 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from hrm_studio.gui.metrics.history_export import save_history
 from hrm_studio.gui.metrics.plot_export import save_plot
-from hrm_studio.gui.metrics.plots import PANELS, CurveSpec, MetricsDashboard, PanelSpec, _format, _number
+from hrm_studio.gui.metrics.plots import MetricsDashboard
 from hrm_studio.gui.widgets.theme import PlotColours, plot_colours
+from hrm_studio.render.metric_panels import PANELS, TRAIN, VALIDATION, CurveSpec, PanelSpec
+from hrm_studio.render.metric_panels import format_value as _format
+from hrm_studio.render.metric_panels import number as _number
+from hrm_studio.render.metric_panels import panel as _panel
 from hrm_studio.runs.compare import ComparedRun, long_history, result_rows, setting_rows
 
-ROLES = {"validation": "Held-out", "train": "Training"}
+ROLES = {VALIDATION: "Held-out", TRAIN: "Training"}
 
 
 def _pick(panel: PanelSpec, role: str) -> CurveSpec:
@@ -36,7 +40,7 @@ class CompareDashboard(MetricsDashboard):
 
     def __init__(self, colours: PlotColours | None = None, parent: QWidget | None = None) -> None:
         self._runs: list[ComparedRun] = []
-        self._role = "validation"
+        self._role = VALIDATION
         super().__init__(colours, parent)
         self.role_box = QComboBox()
         for key, text in ROLES.items():
@@ -117,7 +121,7 @@ class CompareDashboard(MetricsDashboard):
 
     def readout_at(self, panel_name: str, x: float) -> str:
         """Each run's value in one plot at the epoch (or second) nearest to x."""
-        panel = next(p for p in PANELS if p.name == panel_name)
+        panel = _panel(panel_name)
         spec = _pick(panel, self._role)
         parts, head = [], None
         for run in self._runs:
@@ -160,6 +164,26 @@ class CompareView(QWidget):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.title.setFont(font)
+        header = self._build_header()
+        side = self._build_side(font)
+        # Small minimums: the window must still shrink as far as it could before the comparison existed.
+        self.dashboard.setMinimumSize(300, 220)
+        self.dashboard.view.setMinimumSize(240, 160)
+        side.setMinimumWidth(160)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.dashboard)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.splitter, 1)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._theme_changed)
+
+    def _build_header(self) -> QHBoxLayout:
+        """Back, the title and the two exports."""
         self.back_button = QPushButton("◀ All runs")
         self.back_button.setToolTip("Back to the run library (Esc).")
         self.back_button.setShortcut("Esc")
@@ -175,7 +199,10 @@ class CompareView(QWidget):
         header.addWidget(self.title, 1)
         header.addWidget(self.export_plots_button)
         header.addWidget(self.export_csv_button)
+        return header
 
+    def _build_side(self, font: QFont) -> QWidget:
+        """The results table over the settings table (with its Differences only box)."""
         self.results = QTableWidget()
         self.settings = QTableWidget()
         for table in (self.results, self.settings):
@@ -208,22 +235,7 @@ class CompareView(QWidget):
         side_layout.addSpacing(6)
         side_layout.addLayout(settings_header)
         side_layout.addWidget(self.settings, 1)
-
-        # Small minimums: the window must still shrink as far as it could before the comparison existed.
-        self.dashboard.setMinimumSize(300, 220)
-        self.dashboard.view.setMinimumSize(240, 160)
-        side.setMinimumWidth(160)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.dashboard)
-        self.splitter.addWidget(side)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(header)
-        layout.addWidget(self.splitter, 1)
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._theme_changed)
+        return side
 
     # ----- contents -----------------------------------------------------------------------------
     def set_runs(self, runs: Sequence[ComparedRun], smoothing: float | None = None) -> None:

@@ -5,6 +5,9 @@ autorange that is every epoch, and the re-render is most of the cost of a redraw
 ranges instead snap to round numbers with headroom: the x axis spans the planned epochs,
 accuracies span 0–100 %, and other values get a ceiling such as 2.5 or 0.002 that only
 moves when the data leaves it (or shrinks well inside it).
+
+Qt-free: the window's pyqtgraph plots and the headless report's Pillow charts both take
+their ranges and tick steps from here, so the two pictures have the same axes.
 """
 
 from __future__ import annotations
@@ -72,3 +75,42 @@ def x_range(values: Iterable[float], current: tuple[float, float] | None, *, pla
     if current is not None and current[0] <= start and top <= current[1]:
         return current
     return (start, nice_ceiling(max(top, start + 1e-9) * 1.25))
+
+
+def epoch_step(span: float) -> float:
+    """Whole-epoch tick spacing giving about six labels."""
+    step = 1.0
+    while span / step > 8:
+        for factor in (2.0, 2.5, 2.0):
+            step *= factor
+            if span / step <= 8:
+                break
+    return max(1.0, round(step))
+
+
+def nice_step(span: float, target: int = 5) -> float:
+    """A 1, 2, 2.5 or 5 × 10^k step dividing `span` into about `target` intervals."""
+    if not math.isfinite(span) or span <= 0:
+        return 1.0
+    raw = span / max(target, 1)
+    exponent = math.floor(math.log10(raw))
+    for mantissa in (1.0, 2.0, 2.5, 5.0, 10.0):
+        step = mantissa * 10.0 ** exponent
+        if step >= raw * (1 - 1e-9):
+            return step
+    return 10.0 ** (exponent + 1)
+
+
+def nice_ticks(low: float, high: float, step: float | None = None, target: int = 5) -> list[float]:
+    """Tick values at multiples of `step` (a nice step for about `target` intervals when None) in [low, high]."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low] if math.isfinite(low) else []
+    step = step or nice_step(high - low, target)
+    first = math.ceil(low / step - 1e-9)
+    ticks = []
+    k = first
+    while k * step <= high + step * 1e-9:
+        value = k * step
+        ticks.append(0.0 if abs(value) < step * 1e-9 else round(value, 12))
+        k += 1
+    return ticks
