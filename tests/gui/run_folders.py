@@ -11,6 +11,8 @@ from pathlib import Path
 
 from hrm_studio.config import RunConfig
 from hrm_studio.events import EpochEnd
+from hrm_studio.runstore.keys import CheckpointKind, RunState
+from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.training.trainer import Trainer
 
 
@@ -22,7 +24,7 @@ def dead_pid() -> int:
 
 
 def train_until(config: RunConfig, folder: Path, epochs_done: int) -> Path:
-    """Train `folder` and stop after `epochs_done` whole epochs (final.pt and last.pt hold them)."""
+    """Train `folder` and stop after `epochs_done` whole epochs (its final and last-epoch checkpoints hold them)."""
     box: dict[str, Trainer] = {}
 
     def on_event(event: object) -> None:
@@ -35,13 +37,14 @@ def train_until(config: RunConfig, folder: Path, epochs_done: int) -> Path:
 
 
 def make_interrupted(folder: Path) -> Path:
-    """What a kill -9 after an epoch's last.pt leaves: no final.pt, and a status.json that
-    says "running" for a process that no longer exists."""
-    (folder / "checkpoints" / "final.pt").unlink(missing_ok=True)
-    status = json.loads((folder / "status.json").read_text())
+    """What a kill -9 after an epoch's last-epoch checkpoint leaves: no final checkpoint, and a
+    status that says "running" for a process that no longer exists."""
+    run = RunDir(folder)
+    run.checkpoint(CheckpointKind.FINAL).unlink(missing_ok=True)
+    status = run.read_status()
     status.pop("reason", None)
-    status.update(state="running", pid=dead_pid(), host=socket.gethostname())
-    (folder / "status.json").write_text(json.dumps(status))
+    status.update(state=RunState.RUNNING, pid=dead_pid(), host=socket.gethostname())
+    run.status_path.write_text(json.dumps(status))
     return folder
 
 

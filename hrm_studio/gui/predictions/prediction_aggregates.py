@@ -27,6 +27,7 @@ from hrm_studio.render.grid_style import GridStyle
 from hrm_studio.evaluation.prediction_summary import ALL, PatternRow, confusion_matrix, pattern_table, token_histograms
 
 if TYPE_CHECKING:
+    from hrm_studio.render.plot_colours import PlotColours
     from hrm_studio.runstore.prediction_set import PredictionSet
 
 COLUMNS = ("Pattern", "Puzzles", "Token acc", "Exact", "Mean steps", "Q-halt acc")
@@ -66,6 +67,15 @@ class PredictionAggregates(QWidget):
         self._filling = False
         colours = plot_colours()
 
+        self._build_table()
+        self._build_histogram(colours)
+        self._build_confusion(colours)
+        self._style_plots(colours)
+        self._build_layout()
+        self._show_empty()
+
+    # ----- layout ----------------------------------------------------------------------------------
+    def _build_table(self) -> None:
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         for column, tip in enumerate(COLUMN_TIPS):
@@ -82,6 +92,7 @@ class PredictionAggregates(QWidget):
         self.table.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
+    def _build_histogram(self, colours: PlotColours) -> None:
         pg.setConfigOptions(antialias=True)
         self.histogram_plot = pg.PlotWidget(background=colours.background)
         hist = self.histogram_plot.getPlotItem()
@@ -101,6 +112,7 @@ class PredictionAggregates(QWidget):
         hist.addItem(self.true_bars)
         legend.setBrush(pg.mkBrush(QColor(colours.background)))
 
+    def _build_confusion(self, colours: PlotColours) -> None:
         self.confusion_plot = pg.PlotWidget(background=colours.background)
         conf = self.confusion_plot.getPlotItem()
         conf.setTitle("Confusion", color=colours.foreground, size="9pt")
@@ -122,6 +134,10 @@ class PredictionAggregates(QWidget):
         self.confusion_plot.scene().sigMouseMoved.connect(self._hover_confusion)
         self.hover_label = QLabel(" ")
         self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def _style_plots(self, colours: PlotColours) -> None:
+        hist = self.histogram_plot.getPlotItem()
+        conf = self.confusion_plot.getPlotItem()
         tick_font = self.font()
         tick_font.setPointSizeF(max(6.0, tick_font.pointSizeF() * 0.8))
         for axis in ("left", "bottom"):
@@ -132,6 +148,7 @@ class PredictionAggregates(QWidget):
         for plot in (self.histogram_plot, self.confusion_plot):
             plot.setMinimumWidth(160)
 
+    def _build_layout(self) -> None:
         charts = QHBoxLayout()
         charts.setContentsMargins(0, 0, 0, 0)
         charts.addWidget(self.histogram_plot, 3)
@@ -145,7 +162,6 @@ class PredictionAggregates(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 0)
         layout.addLayout(right, 1)
-        self._show_empty()
 
     # ----- data in ---------------------------------------------------------------------------------
     def set_predictions(self, ps: PredictionSet | None) -> None:

@@ -64,6 +64,18 @@ class PredictionsTab(QWidget):
     # Layout
     # ======================================================================================
     def _build(self) -> None:
+        top = self._build_toolbar()
+        self._build_table()
+        self._build_grids()
+        options = self._build_grid_options()
+        steps_row = self._build_steps_row()
+        puzzle = self._build_puzzle_panel(options, steps_row)
+        self._build_body(puzzle)
+        self._build_main_layout(top)
+        self._connect_signals()
+        self._refresh_state()
+
+    def _build_filters(self) -> None:
         self.split_box = QComboBox()
         for key, text in SPLIT_TEXT.items():
             self.split_box.addItem(text, key)
@@ -77,6 +89,9 @@ class PredictionsTab(QWidget):
             self.result_box.addItem(text, key)
         self.result_box.setToolTip("Show every puzzle, only those the model gets wrong, or only right ones.")
         self.count_label = QLabel()
+
+    def _build_toolbar(self) -> QHBoxLayout:
+        self._build_filters()
         self.source_label = QLabel()
         self.source_label.setObjectName("predictionsSource")
         self.evaluate_button = QPushButton("Evaluate whole split")
@@ -95,7 +110,9 @@ class PredictionsTab(QWidget):
         top.addStretch(1)
         for w in (self.source_label, self.progress, self.cancel_button, self.evaluate_button):
             top.addWidget(w)
+        return top
 
+    def _build_table(self) -> None:
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -117,6 +134,7 @@ class PredictionsTab(QWidget):
         self.table.setToolTip("Click a puzzle or move with the arrow keys; click a column title to sort.")
         self.table.setMinimumWidth(300)
 
+    def _build_grids(self) -> None:
         self.views = {name: TokenGridView(title) for name, title in
                       zip(VIEW_NAMES, ("Input", "Prediction", "Ground truth", "Diff"))}
         grids = QWidget()
@@ -131,11 +149,7 @@ class PredictionsTab(QWidget):
         self.grid_scroll.setWidgetResizable(True)
         self.grid_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
-        self.numbers_box = QCheckBox("Token numbers")
-        self.numbers_box.setToolTip("Write each cell's token in it (also a colour-blind friendly view).")
-        self.heat_box = QCheckBox("Confidence heatmap")
-        self.heat_box.setToolTip("Colour the prediction by the model's probability for its token: red unsure, "
-                                 "green sure.")
+    def _build_zoom_buttons(self) -> tuple[QToolButton, QToolButton, QToolButton]:
         zoom_out, zoom_in = QToolButton(), QToolButton()
         zoom_out.setText("−")
         zoom_in.setText("+")
@@ -147,6 +161,15 @@ class PredictionsTab(QWidget):
         zoom_out.clicked.connect(lambda: self.set_cell_size(self.views["input"].cell / 1.25))
         zoom_in.clicked.connect(lambda: self.set_cell_size(self.views["input"].cell * 1.25))
         fit.clicked.connect(self.fit_cells)
+        return zoom_out, zoom_in, fit
+
+    def _build_grid_options(self) -> QHBoxLayout:
+        self.numbers_box = QCheckBox("Token numbers")
+        self.numbers_box.setToolTip("Write each cell's token in it (also a colour-blind friendly view).")
+        self.heat_box = QCheckBox("Confidence heatmap")
+        self.heat_box.setToolTip("Colour the prediction by the model's probability for its token: red unsure, "
+                                 "green sure.")
+        zoom_out, zoom_in, fit = self._build_zoom_buttons()
         self.png_button = QPushButton("Save PNG…")
         self.png_button.setToolTip("Save this puzzle's Input | Prediction | Ground truth | Diff panel as a PNG.")
         self.gif_button = QPushButton("Save GIF…")
@@ -160,7 +183,9 @@ class PredictionsTab(QWidget):
         options.addStretch(1)
         for w in (self.png_button, self.gif_button, self.sheet_button):
             options.addWidget(w)
+        return options
 
+    def _build_steps_row(self) -> QHBoxLayout:
         self.play_button = QToolButton()
         self.play_button.setText("▶")
         self.play_button.setToolTip("Play the reasoning segments one after another.")
@@ -175,6 +200,9 @@ class PredictionsTab(QWidget):
         steps_row.addWidget(QLabel("Segment"))
         steps_row.addWidget(self.slider, 1)
         steps_row.addWidget(self.segment_label)
+        return steps_row
+
+    def _build_puzzle_panel(self, options: QHBoxLayout, steps_row: QHBoxLayout) -> QWidget:
         self.strip = ReasoningStrip()
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
@@ -190,7 +218,9 @@ class PredictionsTab(QWidget):
         puzzle_layout.addLayout(steps_row)
         puzzle_layout.addWidget(self.strip)
         puzzle_layout.addWidget(self.summary_label)
+        return puzzle
 
+    def _build_body(self, puzzle: QWidget) -> None:
         self.aggregates = PredictionAggregates()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(puzzle)
@@ -204,6 +234,7 @@ class PredictionsTab(QWidget):
         self.body.setStretchFactor(1, 1)
         self.body.setSizes([440, 1000])
 
+    def _build_main_layout(self, top: QHBoxLayout) -> None:
         self.empty_label = QLabel("No predictions yet. Start a run, or open a checkpoint or run folder: the "
                                   "model's answer for every puzzle appears here.")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -213,6 +244,7 @@ class PredictionsTab(QWidget):
         layout.addWidget(self.empty_label, 1)
         layout.addWidget(self.body, 1)
 
+    def _connect_signals(self) -> None:
         self.split_box.currentIndexChanged.connect(lambda _: self.set_split(self.split_box.currentData()))
         self.pattern_box.currentIndexChanged.connect(lambda _: self._filters_changed())
         self.result_box.currentIndexChanged.connect(lambda _: self._filters_changed())
@@ -229,7 +261,6 @@ class PredictionsTab(QWidget):
         self.gif_button.clicked.connect(lambda: self.export_requested.emit("gif"))
         self.sheet_button.clicked.connect(lambda: self.export_requested.emit("sheet"))
         self.aggregates.pattern_selected.connect(self.set_pattern_filter)
-        self._refresh_state()
 
     # ======================================================================================
     # Data in

@@ -32,6 +32,7 @@ from hrm_studio.gui.runs.run_library_model import STATUS_FILTERS, RunFilterProxy
 from hrm_studio.gui.shell.user_state import UserState
 from hrm_studio.runs.compare import ComparedRun, load_runs
 from hrm_studio.runs.discovery import RunInfo
+from hrm_studio.runstore.keys import RunState
 from hrm_studio.runs.library import LibraryScan, deletion_question, delete_run, rename_run, scan_library
 
 POLL_MS = 2000          # re-scan while visible: new epochs and ended processes change no folder listing
@@ -68,6 +69,18 @@ class RunsTab(QWidget):
         self.model = RunLibraryModel(self)
         self.proxy = RunFilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        self._build_table()
+        filters = self._build_filters()
+        buttons = self._build_buttons()
+        library = self._build_library_page(filters, buttons)
+        self._build_pages(library)
+        self._build_watchers()
+        self.refresh()
+
+    # ======================================================================================
+    # Layout
+    # ======================================================================================
+    def _build_table(self) -> None:
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -86,6 +99,7 @@ class RunsTab(QWidget):
         self.table.doubleClicked.connect(lambda index: self.open_run(self.proxy.path(index.row())))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
+    def _build_filters(self) -> QHBoxLayout:
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name or task")
         self.filter_edit.setClearButtonEnabled(True)
@@ -102,13 +116,17 @@ class RunsTab(QWidget):
         filters.addWidget(self.status_box)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
+        return filters
 
-        def button(text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
-            b = QPushButton(text)
-            b.setToolTip(tip)
-            b.clicked.connect(lambda: slot())
-            return b
+    @staticmethod
+    def _command_button(text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+        b = QPushButton(text)
+        b.setToolTip(tip)
+        b.clicked.connect(lambda: slot())
+        return b
 
+    def _build_buttons(self) -> QHBoxLayout:
+        button = self._command_button
         self.open_button = button("Open", "Open the selected run in the Metrics and Predictions tabs: its "
                                   "settings, curves and model (double-click does the same).", self._open_selected)
         self.compare_button = button("Compare", "Overlay the selected runs' curves and put their results and "
@@ -129,7 +147,9 @@ class RunsTab(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.refresh_button)
+        return buttons
 
+    def _build_library_page(self, filters: QHBoxLayout, buttons: QHBoxLayout) -> QWidget:
         self.empty = EmptyState("No runs yet", "Press Start to train one. Every run you train here or with "
                                 "`hrm-studio train` in the runs folder is listed, and so are folders you add "
                                 "with Add folder….")
@@ -143,7 +163,9 @@ class RunsTab(QWidget):
         library_layout.addWidget(self.list_stack, 1)
         library_layout.addLayout(buttons)
         self.library_page = library
+        return library
 
+    def _build_pages(self, library: QWidget) -> None:
         self.compare_view = CompareView()
         self.compare_view.back_requested.connect(self.show_library)
         self.compare_view.error.connect(self.error.emit)
@@ -156,6 +178,7 @@ class RunsTab(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.pages)
 
+    def _build_watchers(self) -> None:
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _: self._watch_timer.start())
         self._watch_timer = QTimer(self)
@@ -166,7 +189,6 @@ class RunsTab(QWidget):
         self.poll_timer.setInterval(POLL_MS)
         self.poll_timer.timeout.connect(self.scan_soon)
         self.poll_timer.start()
-        self.refresh()
 
     # ======================================================================================
     # Which folders
@@ -367,7 +389,7 @@ class RunsTab(QWidget):
         paths = [Path(p) for p in paths]
         if not paths:
             return []
-        running = [p.name for p in paths if (info := self.info(p)) is not None and info.status == "running"]
+        running = [p.name for p in paths if (info := self.info(p)) is not None and info.status == RunState.RUNNING]
         if running:
             self.error.emit(f"{', '.join(running)} {'is' if len(running) == 1 else 'are'} still training, so "
                             f"nothing was deleted. Stop the run first (or wait until it finishes), then delete it.")

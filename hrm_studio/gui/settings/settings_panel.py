@@ -1,7 +1,7 @@
 """The settings form ⇄ RunConfig, with every problem shown next to its field.
 
 The form is generated from the RunConfig field metadata (see field_editors.py), grouped
-by each field's `group`. `RunConfig.problems()` is the single judge of validity: the panel
+by each field's `group`. `validation.problems()` is the single judge of validity: the panel
 shows each reason inline and reports `valid` so the window can keep Start disabled.
 """
 
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QScrollArea, QVBoxLayout, QWidget)
 
 from hrm_studio.config import RunConfig
+from hrm_studio import validation
 from hrm_studio.errors import ConfigError
 from hrm_studio.gui.settings.field_editors import FieldEditor, make_editors
 from hrm_studio.presets import PRESETS, preset_config
@@ -41,6 +42,14 @@ class SettingsPanel(QWidget):
         self._problems: dict[str, str] = {}
         self._quiet = False
 
+        top = self._build_header()
+        scroll = self._build_form()
+        self._build_layout(top, scroll)
+        self.preset_note.hide()
+        self.set_config(RunConfig())
+
+    # ----- layout ---------------------------------------------------------------------------
+    def _build_preset_box(self) -> None:
         self.preset_box = QComboBox()
         self.preset_box.addItem("Choose a preset…", None)
         for name, spec in PRESETS.items():
@@ -49,6 +58,9 @@ class SettingsPanel(QWidget):
                                         Qt.ItemDataRole.ToolTipRole)
         self.preset_box.setToolTip("Load a named starting point; you can change any setting afterwards.")
         self.preset_box.activated.connect(self._preset_chosen)
+
+    def _build_header(self) -> QHBoxLayout:
+        self._build_preset_box()
         self.preset_note = QLabel()
         self.preset_note.setWordWrap(True)
         self.preset_note.setObjectName("hint")
@@ -64,7 +76,9 @@ class SettingsPanel(QWidget):
         top.addWidget(QLabel("Preset"))
         top.addWidget(self.preset_box, 1)
         top.addWidget(self.reset_button)
+        return top
 
+    def _build_form(self) -> QScrollArea:
         form_host = QWidget()
         form_layout = QVBoxLayout(form_host)
         form_layout.setContentsMargins(0, 0, 4, 0)
@@ -79,16 +93,7 @@ class SettingsPanel(QWidget):
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             groups[group] = form
             for editor in members:
-                cell = QWidget()
-                cell_layout = QVBoxLayout(cell)
-                cell_layout.setContentsMargins(0, 0, 0, 0)
-                cell_layout.setSpacing(1)
-                cell_layout.addWidget(editor.widget)
-                cell_layout.addWidget(editor.error)
-                form.addRow(editor.label, cell)
-                editor.label.setBuddy(editor.input)
-                editor.changed.connect(lambda e=editor: self._edited(e))
-                self._editors[editor.name] = editor
+                self._add_editor_row(form, editor)
             form_layout.addWidget(box)
         form_layout.addStretch(1)
         scroll = QScrollArea()
@@ -96,15 +101,27 @@ class SettingsPanel(QWidget):
         scroll.setWidget(form_host)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        return scroll
 
+    def _add_editor_row(self, form: QFormLayout, editor: FieldEditor) -> None:
+        cell = QWidget()
+        cell_layout = QVBoxLayout(cell)
+        cell_layout.setContentsMargins(0, 0, 0, 0)
+        cell_layout.setSpacing(1)
+        cell_layout.addWidget(editor.widget)
+        cell_layout.addWidget(editor.error)
+        form.addRow(editor.label, cell)
+        editor.label.setBuddy(editor.input)
+        editor.changed.connect(lambda e=editor: self._edited(e))
+        self._editors[editor.name] = editor
+
+    def _build_layout(self, top: QHBoxLayout, scroll: QScrollArea) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.preset_note)
         layout.addWidget(self.summary)
         layout.addWidget(scroll, 1)
-        self.preset_note.hide()
-        self.set_config(RunConfig())
 
     # ----- access ---------------------------------------------------------------------------
     def editor(self, name: str) -> FieldEditor:
@@ -153,7 +170,7 @@ class SettingsPanel(QWidget):
                 config.set(editor.name, editor.value())
             except ConfigError as exc:
                 found[editor.name] = str(exc)
-        for name, reason in config.problems().items():
+        for name, reason in validation.problems(config).items():
             found.setdefault(name, reason)
         self._problems = found
         for name, editor in self._editors.items():

@@ -93,11 +93,9 @@ def torch_version() -> str:
 def torch_threads() -> int | None:
     """The threads torch trains with. Imports torch if nothing has yet (a pause of a second
     or two, once, when the About box first opens after launch)."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    return int(torch.get_num_threads())
+    from hrm_studio.training.threads import training_thread_count
+
+    return training_thread_count()
 
 
 def collect_about_info(runs_root: Path | None = None, threads: int | None = None) -> AboutInfo:

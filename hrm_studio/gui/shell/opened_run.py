@@ -8,13 +8,13 @@ sentence saying what does not fit.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hrm_studio.config import RunConfig
 from hrm_studio.errors import UserError
+from hrm_studio.runstore.keys import HistoryKey, RunState
 from hrm_studio.runstore.run_dir import RunDir
 
 SOURCE_WORDS = {"studio": "HRM Studio checkpoint", "safetensors": "safetensors weights",
@@ -52,20 +52,19 @@ class OpenedRun:
 
 
 def run_dir_of(checkpoint: Path) -> Path | None:
-    """`<run>/checkpoints/x.pt` → `<run>`, when that folder is a run folder."""
-    parent = checkpoint.resolve().parent
-    if parent.name == "checkpoints" and (parent.parent / "config.json").exists():
-        return parent.parent
-    return None
+    """The run folder a checkpoint of a run sits in; None for a checkpoint elsewhere."""
+    run = RunDir.of_checkpoint(checkpoint)
+    return run.path if run is not None else None
 
 
 def _patterns(task: Any, history: list[dict[str, Any]]) -> list[str]:
     if isinstance(task, dict) and isinstance(task.get("pattern_names"), list):
         return [str(p) for p in task["pattern_names"]]
     found = []
+    prefix, suffix = "val_", f"_{HistoryKey.TOKEN_ACCURACY}"
     for key in (history[-1] if history else {}):
-        if key.startswith("val_") and key.endswith("_token_accuracy") and key != "val_token_accuracy":
-            found.append(key[len("val_"):-len("_token_accuracy")])
+        if key.startswith(prefix) and key.endswith(suffix) and key != HistoryKey.VAL_TOKEN_ACCURACY:
+            found.append(key[len(prefix):-len(suffix)])
     return found
 
 
@@ -106,7 +105,7 @@ def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
     if run_dir is not None and not history:
         history = RunDir(run_dir).read_history()
     if run_dir is not None and task is None:
-        task = _read_json(run_dir / "task.json")
+        task = RunDir(run_dir).read_task()
     name = run_dir.name if run_dir is not None else (path.parent.name if path.name.startswith("step_")
                                                      else path.stem)
     return OpenedRun(name=name, config=config, history=history, patterns=_patterns(task, history),
@@ -118,53 +117,47 @@ def open_run_folder(path: str | Path, current: RunConfig) -> OpenedRun:
     """A run folder: its settings and whole history, its final (else latest, else best)
     weights, and what "Continue this run" goes on from: `RunDir.resume_checkpoint()`.
 
-    That is checkpoints/last.pt, the last *whole* epoch, even when final.pt exists: a run
-    stopped mid-epoch saved final.pt with that epoch half done, and going on from it would
-    not give the history an uninterrupted run has. An interrupted run (its process died)
-    has no final.pt, and its last.pt is exactly where it stopped.
+    That is the checkpoint of the last *complete* epoch, even when the final checkpoint
+    exists: a run stopped mid-epoch saved its final checkpoint with that epoch half done, and
+    going on from it would not give the history an uninterrupted run has. An interrupted run
+    (its process died) has no final checkpoint, and its last complete epoch is exactly where
+    it stopped.
     """
     from hrm_studio.runs.discovery import read_run
     from hrm_studio.training import checkpoint as ckpt
 
     path = Path(path)
     run = RunDir(path)
-    if not run.config_path.exists():
-        raise UserError(f"{path} is not an HRM Studio run folder (it has no config.json). Choose the folder "
-                        f"that holds config.json and history.json.")
+    if not RunDir.holds_run(path):
+        held = f"{run.config_path.name} and {run.history_path.name}"
+        raise UserError(f"{path} is not an HRM Studio run folder (it has no {run.config_path.name}). Choose the "
+                        f"folder that holds {held}.")
     try:
         config = RunConfig.from_dict(run.read_config())
         history = run.read_history()
     except (OSError, ValueError) as exc:
         raise UserError(f"The run folder {path} cannot be read: {exc}.") from None
-    task = _read_json(run.task_path)
+    task = run.read_task()
     info = read_run(path)
-    interrupted = info is not None and info.status == "interrupted"
+    interrupted = info is not None and info.status == RunState.INTERRUPTED
     resume = run.resume_checkpoint()
-    for kind in ("final", "last", "best"):
-        checkpoint = run.checkpoint(kind)
-        if checkpoint.exists():
-            opened = open_checkpoint(checkpoint, current)
-            resumable, epoch, notes = opened.resumable, opened.epoch, list(opened.notes)
-            if resume is not None and resume != checkpoint:
-                loaded = ckpt.read_weights(resume)
-                resumable = loaded.payload is not None
-                epoch = int((loaded.payload or {}).get("epoch") or 0)
-            elif resume is None:
-                resumable = False   # best.pt alone: its epoch is not where the run got to
-            if interrupted:
-                notes.insert(0, f"This run was interrupted (its process ended without finishing); it can "
-                                f"continue from epoch {epoch}.")
-            return OpenedRun(name=path.name, config=opened.config, history=history,
-                             patterns=_patterns(task, history) or opened.patterns, source=opened.source,
-                             checkpoint=checkpoint, resumable=resumable, run_dir=path, epoch=epoch,
-                             notes=notes, resume_from=resume if resumable else None, interrupted=interrupted)
+    checkpoint = run.existing_checkpoint()   # the final, else last, else best checkpoint
+    if checkpoint is not None:
+        opened = open_checkpoint(checkpoint, current)
+        resumable, epoch, notes = opened.resumable, opened.epoch, list(opened.notes)
+        if resume is not None and resume != checkpoint:
+            loaded = ckpt.read_weights(resume)
+            resumable = loaded.payload is not None
+            epoch = int((loaded.payload or {}).get("epoch") or 0)
+        elif resume is None:
+            resumable = False   # the best checkpoint alone: its epoch is not where the run got to
+        if interrupted:
+            notes.insert(0, f"This run was interrupted (its process ended without finishing); it can "
+                            f"continue from epoch {epoch}.")
+        return OpenedRun(name=path.name, config=opened.config, history=history,
+                         patterns=_patterns(task, history) or opened.patterns, source=opened.source,
+                         checkpoint=checkpoint, resumable=resumable, run_dir=path, epoch=epoch,
+                         notes=notes, resume_from=resume if resumable else None, interrupted=interrupted)
     return OpenedRun(name=path.name, config=config, history=history, patterns=_patterns(task, history),
                      source="run", run_dir=path, epoch=len(history), interrupted=interrupted,
                      notes=["This run has no checkpoint, so only its settings and history were opened."])
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

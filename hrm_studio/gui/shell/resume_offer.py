@@ -1,8 +1,8 @@
 """The offer, on start, to continue a run that was interrupted: a bar, never a dialog.
 
 A laptop that lost power or a Studio that was killed leaves a run whose status says
-"running" but whose process is gone (`runs.find_unfinished`). Its last.pt holds its last
-whole epoch, so nothing is lost if the person says "Resume". The offer is a bar above the
+"running" but whose process is gone (`runs.find_unfinished`). Its last-epoch checkpoint
+holds its last whole epoch, so nothing is lost if the person says "Resume". The offer is a bar above the
 tabs, not a modal question: the window is usable at once, tests never meet a dialog, and
 ignoring it is as good as "not now". "Dismiss" is remembered per run and epoch in the
 user state, so the same run is not offered at every launch (it stays in the Runs tab);

@@ -10,8 +10,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QGroupBox, QLabel, QRadioButton, QVBoxLayout, QWidget
 
 from hrm_studio.gui.shell.opened_run import OpenedRun
+from hrm_studio.gui.shell.session import StartMode, available_modes, default_mode
 
-RESUME, WEIGHTS, SCRATCH = "resume", "weights", "scratch"
+RESUME, WEIGHTS, SCRATCH = StartMode.RESUME, StartMode.WEIGHTS, StartMode.SCRATCH
 
 
 class StartChoice(QGroupBox):
@@ -54,20 +55,18 @@ class StartChoice(QGroupBox):
         if opened is None:
             self.buttons[SCRATCH].setChecked(True)
             return
-        has_weights = opened.checkpoint is not None
-        self.buttons[RESUME].setEnabled(opened.resumable)
-        self.buttons[WEIGHTS].setEnabled(has_weights)
+        modes = available_modes(opened)
+        for mode, button in self.buttons.items():
+            button.setEnabled(mode in modes)
         epoch = f", epoch {opened.epoch}" if opened.epoch else ""
         self.buttons[RESUME].setText(f"Continue this run (from epoch {opened.epoch})" if opened.resumable
                                      else "Continue this run")
         self.source.setText(f"<b>{opened.name}</b> — {opened.description}{epoch}")
         self.notes.setText(" ".join(opened.notes))
         self.notes.setVisible(bool(opened.notes))
-        if default is None:
-            default = RESUME if opened.resumable else WEIGHTS if has_weights else SCRATCH
-        self.set_mode(default)
+        self.set_mode(default or default_mode(opened))
 
-    def mode(self) -> str:
+    def mode(self) -> StartMode:
         for mode, button in self.buttons.items():
             if button.isChecked() and button.isEnabled() and self._opened is not None:
                 return mode

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from hrm_studio.events import EpochEnd, Finished, Progress, Started
+from hrm_studio.runstore.keys import HistoryKey
 
 
 def metric_words(key: str) -> str:
@@ -50,7 +51,7 @@ class RunStatus:
             if isinstance(widget, QLabel):
                 widget.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(widget)
-        self._metric = "val_exact_match_accuracy"
+        self._metric: str = HistoryKey.VAL_EXACT
         self._best: tuple[float, int] | None = None
         self._epochs = 0
         self._start_fraction = 0.0
@@ -79,7 +80,7 @@ class RunStatus:
             done = min(int(last.get("epoch", 0)) / max(epochs, 1), 1.0)
             self.progress.setValue(round(1000 * done))
             self.progress.setFormat(f"{100 * done:.0f} %")
-            speed = last.get("samples_per_second")
+            speed = last.get(HistoryKey.SAMPLES_PER_SECOND)
             if isinstance(speed, (int, float)):
                 self.speed_label.setText(f"{speed:,.0f} samples/s")
 
@@ -121,7 +122,7 @@ class RunStatus:
             self.speed_label.setText(f"{event.samples_per_second:,.0f} samples/s")
         elif isinstance(event, EpochEnd):
             self._consider(event.metrics)
-            speed = event.metrics.get("samples_per_second")
+            speed = event.metrics.get(HistoryKey.SAMPLES_PER_SECOND)
             if isinstance(speed, (int, float)):
                 self.speed_label.setText(f"{speed:,.0f} samples/s")
             self.epoch_label.setText(f"Epoch {event.epoch}/{event.epochs}")

@@ -1,9 +1,9 @@
 """TrainingWorker: runs one Trainer in a QThread and turns its events into a Qt signal.
 
 Why it looks like this:
-- torch and the trainer are imported inside `run()`, on the worker thread, so the window
-  never waits for PyTorch; torch's thread count is set there too, because OpenMP's thread
-  setting belongs to the thread that trains.
+- The trainer (and with it torch) is imported inside `run()`, on the worker thread, so the
+  window never waits for PyTorch; the thread count is set there too (`training.threads`),
+  because OpenMP's thread setting belongs to the thread that trains.
 - `pause`, `resume`, `stop` and `request_checkpoint` are plain method calls made from the
   GUI thread. They set the Trainer's thread-safe flags directly; a queued slot would only
   run after `fit()` returned. Calls that arrive while the trainer is still being built
@@ -15,7 +15,6 @@ Why it looks like this:
 
 from __future__ import annotations
 
-import os
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -38,11 +37,6 @@ class StartRequest:
     resume_from: Path | None = None
     init_weights: Path | None = None
     live: dict[str, Any] = field(default_factory=dict)
-
-
-def torch_threads(config: RunConfig) -> int:
-    """0 means every core, as in the CLI."""
-    return config.train.num_threads or (os.cpu_count() or 1)
 
 
 class TrainingWorker(QObject):
@@ -108,10 +102,10 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         request = self.request
         try:
-            import torch
-
-            torch.set_num_threads(torch_threads(request.config))
+            from hrm_studio.training.threads import use_threads
             from hrm_studio.training.trainer import Trainer
+
+            use_threads(request.config)
 
             trainer = Trainer(request.config, request.run_dir, self._forward)
             if request.resume_from is not None:

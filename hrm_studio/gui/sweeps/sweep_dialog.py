@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
                                QVBoxLayout, QWidget)
 
 from hrm_studio.config import RunConfig, all_fields
+from hrm_studio.costs import format_duration
 from hrm_studio.errors import ConfigError
 from hrm_studio.presets import PRESET_SWEEPS, preset_config, preset_sweep
-from hrm_studio.training.sweep import MAX_RUNS, SweepSpec, default_sweep_name, format_duration, format_value
+from hrm_studio.training.sweep import MAX_RUNS, SweepSpec, default_sweep_name, format_value
 
 FIELD_META = {f.name: f.metadata for _, f in all_fields()}
 
@@ -82,11 +83,26 @@ class SweepDialog(QDialog):
         self._spec: SweepSpec | None = None
         self._estimate: float | None = None
 
+        intro = self._build_intro()
+        add_row = self._build_axes()
+        mode_row = self._build_mode_row()
+        form = self._build_name_form(runs_root)
+        self._build_summary()
+        self._build_layout(intro, add_row, mode_row, form)
+        self.resize(640, 360)
+        self._describe_base("the current settings")
+        self.add_axis("lr", "1e-4,5e-4,1e-3")
+
+    # ----- layout -------------------------------------------------------------------------------
+    def _build_intro(self) -> QLabel:
         intro = QLabel("Each run uses the current settings with the settings below changed. Type the values "
                        "separated by commas (lr = 1e-4,5e-4,1e-3), or a range low..high for random draws.")
         intro.setWordWrap(True)
         self.base_label = QLabel()
         self.base_label.setObjectName("hint")
+        return intro
+
+    def _build_axes(self) -> QHBoxLayout:
         self.axes_grid = QGridLayout()
         self.axes_grid.setColumnStretch(1, 1)
         add = QPushButton("Add setting")
@@ -103,7 +119,9 @@ class SweepDialog(QDialog):
         add_row.addWidget(add)
         add_row.addStretch(1)
         add_row.addWidget(self.preset)
+        return add_row
 
+    def _build_mode_row(self) -> QHBoxLayout:
         self.grid_button = QRadioButton("Grid: every combination")
         self.random_button = QRadioButton("Random draws:")
         self.grid_button.setChecked(True)
@@ -129,13 +147,17 @@ class SweepDialog(QDialog):
             widget.toggled.connect(lambda _: self.update_summary())
         self.draws.valueChanged.connect(lambda _: self.update_summary())
         self.seed.valueChanged.connect(lambda _: self.update_summary())
+        return mode_row
 
+    def _build_name_form(self, runs_root: Path) -> QFormLayout:
         self.name = QLineEdit(default_sweep_name(self.base.data.task))
         self.name.setToolTip(f"The sweep's folder, inside {runs_root}; each run gets a folder inside it.")
         self.name.textChanged.connect(lambda _: self.update_summary())
         form = QFormLayout()
         form.addRow("Folder name", self.name)
+        return form
 
+    def _build_summary(self) -> None:
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setToolTip("A rough estimate from the settings (model size, puzzles, epochs, threads); "
@@ -149,6 +171,8 @@ class SweepDialog(QDialog):
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
 
+    def _build_layout(self, intro: QLabel, add_row: QHBoxLayout, mode_row: QHBoxLayout,
+                      form: QFormLayout) -> None:
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.base_label)
@@ -159,9 +183,6 @@ class SweepDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.resize(640, 360)
-        self._describe_base("the current settings")
-        self.add_axis("lr", "1e-4,5e-4,1e-3")
 
     # ----- filling it in (buttons and tests) ----------------------------------------------------
     def add_axis(self, name: str = "", values: str = "") -> int:

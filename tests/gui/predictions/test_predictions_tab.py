@@ -18,7 +18,8 @@ from hrm_studio.cli import main as cli_main
 from hrm_studio.gui.predictions.prediction_jobs import PredictionSource, evaluate_split
 from hrm_studio.gui.predictions.predictions_tab import first_changed_segment
 from hrm_studio.evaluation.metrics import summarise_predictions
-from hrm_studio.runstore.prediction_set import PredictionSet, predictions_path
+from hrm_studio.runstore.prediction_set import PredictionSet
+from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.evaluation.prediction_summary import pattern_table, token_histograms
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
@@ -62,7 +63,7 @@ def test_browser_lists_every_test_puzzle_with_the_metrics_of_hrm_studio_eval(tra
 def test_saved_predictions_reopen_without_evaluating(trained: Any, make_window: Any, qtbot: Any,
                                                      monkeypatch: Any) -> None:
     run_dir = trained._run_dir
-    saved = PredictionSet.load(predictions_path(run_dir, "test"))
+    saved = PredictionSet.load(RunDir(run_dir).predictions_path("test"))
     assert saved.complete and len(saved) == 16
 
     def refuse(*_: Any, **__: Any) -> None:
@@ -232,7 +233,7 @@ def test_the_training_split_shows_the_live_sample_then_evaluates_in_full(trained
                     timeout=RUN_TIMEOUT_MS)
     full = tab.current_set()
     assert len(full) == 48 and tab.proxy.rowCount() == 48 and not tab.progress.isVisible()
-    assert PredictionSet.load(predictions_path(trained._run_dir, "train")).complete
+    assert PredictionSet.load(RunDir(trained._run_dir).predictions_path("train")).complete
 
 
 def test_a_cancelled_evaluation_returns_nothing(trained: Any) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from hrm_studio.gui.predictions.prediction_aggregates import COLUMNS, PredictionAggregates
 from hrm_studio.evaluation.prediction_summary import confusion_matrix, pattern_table, token_histograms
-from tests.training.test_prediction_summary import synthetic_prediction_set
+from tests.evaluation.test_prediction_summary import synthetic_prediction_set
 
 
 def _widget(qtbot, ps=None):

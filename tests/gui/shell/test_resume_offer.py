@@ -2,7 +2,7 @@
 
 Resume continues the run in its own folder from its last whole epoch; Dismiss is
 remembered per run (and epoch) across launches. Opening a run folder sets Start up to
-continue from checkpoints/last.pt, the last whole epoch.
+continue from the checkpoint of the last whole epoch.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from hrm_studio.gui.shell.start_choice import RESUME, WEIGHTS
 from hrm_studio.runs import find_unfinished, read_run
 from hrm_studio.training.checkpoint import read_weights
 from hrm_studio.events import EpochEnd, Finished, Started
+from hrm_studio.runstore.keys import CheckpointKind, HistoryKey, RunState
 from hrm_studio.runstore.run_dir import RunDir
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 from tests.gui.run_folders import copy_run, make_interrupted, train_until
@@ -28,7 +29,7 @@ OTHER = "copy-increment-20250102-090000"
 
 @pytest.fixture(scope="module")
 def stopped_template(tmp_path_factory):
-    """A 6-epoch run stopped after epoch 2 (final.pt, last.pt, two history rows)."""
+    """A 6-epoch run stopped after epoch 2 (final and last-epoch checkpoints, two history rows)."""
     from hrm_studio.config import RunConfig
     from tests.conftest import TINY_SETTINGS
 
@@ -48,7 +49,7 @@ def interrupted(stopped_template, runs):
 
 
 def _epochs(folder):
-    return [row["epoch"] for row in RunDir(folder).read_history()]
+    return [row[HistoryKey.EPOCH] for row in RunDir(folder).read_history()]
 
 
 def test_an_interrupted_run_is_offered_in_a_bar_not_a_dialog(qtbot, interrupted, make_window):
@@ -73,9 +74,9 @@ def test_resume_continues_the_run_in_its_own_folder_from_its_last_epoch(qtbot, i
     assert started[0].run_dir == str(interrupted) and started[0].start_epoch == 2
     assert sorted(p.name for p in runs.iterdir()) == [NAME], "resuming must not make a new run folder"
     assert _epochs(interrupted) == [1, 2, 3, 4, 5, 6]
-    assert [r["epoch"] for r in window.dashboard.rows()] == [1, 2, 3, 4, 5, 6]
-    assert read_weights(interrupted / "checkpoints" / "final.pt").payload["epoch"] == 6
-    assert read_run(interrupted).status == "finished" and find_unfinished(runs) == []
+    assert [r[HistoryKey.EPOCH] for r in window.dashboard.rows()] == [1, 2, 3, 4, 5, 6]
+    assert read_weights(RunDir(interrupted).checkpoint(CheckpointKind.FINAL)).payload["epoch"] == 6
+    assert read_run(interrupted).status == RunState.FINISHED and find_unfinished(runs) == []
     assert window.resume_offer.isHidden()
 
 
@@ -97,7 +98,7 @@ def test_dismiss_is_remembered_for_that_run_across_launches(qtbot, interrupted, 
     third = make_window(state_file="studio.json")
     assert third.resume_offer.isVisible() and [r.path for r in third.resume_offer.runs] == [other]
     # … and so is the dismissed one once it is interrupted at another epoch.
-    metrics = interrupted / "metrics.jsonl"
+    metrics = RunDir(interrupted).metrics_path
     metrics.write_text(metrics.read_text().splitlines(keepends=True)[0])
     fourth = make_window(state_file="studio.json")
     assert {r.path for r in fourth.resume_offer.runs} == {interrupted, other}
@@ -106,9 +107,9 @@ def test_dismiss_is_remembered_for_that_run_across_launches(qtbot, interrupted, 
 def test_several_unfinished_runs_offer_the_newest_and_count_the_rest(qtbot, interrupted, stopped_template,
                                                                      make_window, runs):
     newer = make_interrupted(copy_run(stopped_template, runs, OTHER))
-    status = json.loads((newer / "status.json").read_text())
+    status = RunDir(newer).read_status()
     status["created"] = status["created"] + 60
-    (newer / "status.json").write_text(json.dumps(status))
+    RunDir(newer).status_path.write_text(json.dumps(status))
     window = make_window()
     assert window.resume_offer.run.path == newer
     assert "1 more unfinished run is in the Runs tab" in window.resume_offer.message.text()
@@ -119,9 +120,9 @@ def test_finished_stopped_and_running_runs_are_not_offered(qtbot, stopped_templa
     running = copy_run(stopped_template, runs, "running")       # still written by a live process (this one)
     from hrm_studio.runstore.owner import this_process
 
-    status = json.loads((running / "status.json").read_text())
-    status.update(state="running", **this_process())
-    (running / "status.json").write_text(json.dumps(status))
+    status = RunDir(running).read_status()
+    status.update(state=RunState.RUNNING, **this_process())
+    RunDir(running).status_path.write_text(json.dumps(status))
     window = make_window()
     assert window.resume_offer.isHidden() and window.resume_offer.runs == []
 
@@ -137,21 +138,23 @@ def test_resume_is_greyed_out_while_another_run_trains(qtbot, interrupted, make_
     with qtbot.waitSignal(window.controller.ended, timeout=RUN_TIMEOUT_MS):
         window.stop()
     assert window.resume_offer.resume_button.isEnabled()
-    assert read_run(interrupted).status == "interrupted", "the other run's folder is untouched"
+    assert read_run(interrupted).status == RunState.INTERRUPTED, "the other run's folder is untouched"
 
 
-# ----- (b) opening a run folder continues it from last.pt -----------------------------------------
+# ----- (b) opening a run folder continues it from its last whole epoch -----------------------------------------
 def _open_folder(qtbot, window, path):
     with qtbot.waitSignal(window.opened, timeout=RUN_TIMEOUT_MS) as opened:
         window.open_run_folder(path)
     return opened.args[0]
 
 
-def test_opening_an_interrupted_run_folder_sets_start_to_continue_from_last_pt(qtbot, interrupted, make_window):
+def test_opening_an_interrupted_run_folder_sets_start_to_continue_from_its_last_epoch(qtbot, interrupted,
+                                                                                     make_window):
     window = make_window()
     opened = _open_folder(qtbot, window, interrupted)
-    assert opened.continue_from == interrupted / "checkpoints" / "last.pt"
-    assert opened.checkpoint == interrupted / "checkpoints" / "last.pt"   # no final.pt: the latest weights
+    last_epoch = RunDir(interrupted).checkpoint(CheckpointKind.LAST)
+    assert opened.continue_from == last_epoch
+    assert opened.checkpoint == last_epoch   # no final checkpoint: the latest weights
     assert opened.epoch == 2 and opened.interrupted
     assert window.start_choice.mode() == RESUME
     assert window.start_choice.buttons[RESUME].text() == "Continue this run (from epoch 2)"
@@ -161,21 +164,22 @@ def test_opening_an_interrupted_run_folder_sets_start_to_continue_from_last_pt(q
     assert _epochs(interrupted) == [1, 2, 3, 4, 5, 6]
 
 
-def test_a_stopped_run_folder_continues_from_last_pt_not_from_final_pt(qtbot, stopped_template, make_window,
-                                                                      runs):
-    """final.pt of a run stopped mid-epoch holds a half-done epoch; last.pt holds a whole one."""
+def test_a_stopped_run_folder_continues_from_its_last_epoch_not_its_final_state(qtbot, stopped_template,
+                                                                                 make_window, runs):
+    """The final checkpoint of a run stopped mid-epoch holds a half-done epoch; the last-epoch one a whole one."""
     folder = copy_run(stopped_template, runs, "stopped")
     window = make_window()
     opened = _open_folder(qtbot, window, folder)
-    assert opened.checkpoint == folder / "checkpoints" / "final.pt"        # weights to evaluate / export
-    assert opened.continue_from == folder / "checkpoints" / "last.pt"      # where "continue" goes on from
+    run = RunDir(folder)
+    assert opened.checkpoint == run.checkpoint(CheckpointKind.FINAL)      # weights to evaluate / export
+    assert opened.continue_from == run.checkpoint(CheckpointKind.LAST)    # where "continue" goes on from
     assert opened.epoch == 2 and not opened.interrupted
     assert window.start_choice.mode() == RESUME
     seen = []
     window.controller.event.connect(lambda e: isinstance(e, Started) and seen.append(e.start_epoch))
     last = train(qtbot, window)
     assert isinstance(last, Finished) and last.epochs_done == 6 and seen == [2]
-    # WEIGHTS still starts a new run from final.pt.
+    # WEIGHTS still starts a new run from the final checkpoint.
     assert window.start_choice.buttons[WEIGHTS].isEnabled()
 
 
@@ -188,4 +192,4 @@ def test_an_interrupted_run_that_reached_its_last_epoch_can_still_be_finished(qt
     assert window.start_blocker() is None, "finishing it needs no more epochs"
     last = train(qtbot, window)
     assert isinstance(last, Finished) and last.epochs_done == 2
-    assert (folder / "checkpoints" / "final.pt").exists() and read_run(folder).status == "finished"
+    assert RunDir(folder).checkpoint(CheckpointKind.FINAL).exists() and read_run(folder).status == RunState.FINISHED

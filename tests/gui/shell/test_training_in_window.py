@@ -9,6 +9,8 @@ from hrm_studio.gui.shell.run_controller import IDLE, PAUSED
 from hrm_studio.gui.shell.start_choice import RESUME, SCRATCH
 from hrm_studio.training.checkpoint import read_weights
 from hrm_studio.events import EpochEnd, Failed, Finished, Started
+from hrm_studio.runstore.keys import CheckpointKind, RunState
+from hrm_studio.runstore.run_dir import RunDir
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
 
@@ -91,12 +93,12 @@ def test_stop_mid_run_leaves_final_checkpoint_and_history_that_can_be_resumed(qt
     with qtbot.waitSignal(window.controller.ended, timeout=RUN_TIMEOUT_MS) as ended:
         window.stop()
     last = ended.args[0]
-    assert isinstance(last, Finished) and last.reason == "stopped"
-    run = window.current_run.run_dir
-    history = json.loads((run / "history.json").read_text())
+    assert isinstance(last, Finished) and last.reason == RunState.STOPPED
+    run = RunDir(window.current_run.run_dir)
+    history = json.loads(run.history_path.read_text())
     assert len(history) >= 2 and len(history) == last.epochs_done
-    assert json.loads((run / "status.json").read_text())["state"] == "stopped"
-    final = read_weights(run / "checkpoints" / "final.pt")
+    assert run.state() == RunState.STOPPED
+    final = read_weights(run.checkpoint(CheckpointKind.FINAL))
     assert final.payload["epoch"] == len(history)
     assert read_weights(tmp_path / "mid-run.pt").payload["epoch"] >= 2
 
@@ -106,7 +108,7 @@ def test_stop_mid_run_leaves_final_checkpoint_and_history_that_can_be_resumed(qt
     window.settings.set_value("epochs", len(history) + 1)
     last = train(qtbot, window)
     assert isinstance(last, Finished) and last.epochs_done == len(history) + 1
-    assert len(json.loads((run / "history.json").read_text())) == len(history) + 1
+    assert len(json.loads(run.history_path.read_text())) == len(history) + 1
     qtbot.waitUntil(lambda: len(window.dashboard.curve("loss").xData) == len(history) + 1)
 
 
@@ -142,7 +144,7 @@ def test_an_exception_inside_training_is_shown_and_the_window_stays_usable(qtbot
     assert not window.banner.details.isHidden()
     assert "exploded" in window.statusBar().currentMessage()
     assert window.commands.start.isEnabled()
-    assert window.start_choice.mode() == RESUME    # last.pt is kept: continuing is the offer
+    assert window.start_choice.mode() == RESUME    # the last complete epoch is kept: continuing is the offer
 
     monkeypatch.undo()
     last = train(qtbot, window)
@@ -170,5 +172,4 @@ def test_closing_while_training_asks_first_and_then_stops_cleanly(qtbot, make_wi
     window.confirm = lambda *_: True
     window.close()
     assert not window.controller.active
-    run = window.run_name
-    assert (window.runs_root / run / "checkpoints" / "final.pt").exists()
+    assert RunDir(window.runs_root / window.run_name).checkpoint(CheckpointKind.FINAL).exists()

@@ -76,7 +76,7 @@ def test_the_icon_has_every_size_and_is_on_the_application_and_window(qapp, make
     assert not icon.isNull()
     assert sorted(size.width() for size in icon.availableSizes()) == sorted(ICON_SIZES)
     assert icon_pixmap(48).width() == 48
-    from hrm_studio.gui.shell.app import create_application
+    from hrm_studio.gui.shell.qt_app import create_application
 
     create_application()
     assert not qapp.windowIcon().isNull()
@@ -91,7 +91,7 @@ def test_the_png_renderings_match_the_svg(qapp):
     from PySide6.QtGui import QImage
     from PySide6.QtSvg import QSvgRenderer
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     spec = importlib.util.spec_from_file_location("render_icons", root / "scripts" / "render_icons.py")
     assert spec is not None and spec.loader is not None
     render_icons = importlib.util.module_from_spec(spec)

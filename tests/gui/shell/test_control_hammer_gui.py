@@ -15,6 +15,7 @@ import pytest
 from hrm_studio.gui.shell.run_controller import IDLE, PAUSED, RUNNING, STARTING, STOPPING
 from hrm_studio.training.checkpoint import read_weights
 from hrm_studio.events import EpochEnd, Finished, Progress, Started
+from hrm_studio.runstore.keys import CheckpointKind, HistoryKey, RunState
 from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.training.trainer import Trainer, comparable
 from tests.gui.conftest import RUN_TIMEOUT_MS, running_qthreads
@@ -22,6 +23,7 @@ from tests.gui.conftest import RUN_TIMEOUT_MS, running_qthreads
 CLICKS = 200
 EPOCHS = 5000          # far more than the clicks leave time for: the run is alive throughout
 WEIGHTS = {"start": 3, "pause": 8, "stop": 1}
+EPOCH = HistoryKey.EPOCH
 
 
 def _python_threads() -> set[threading.Thread]:
@@ -42,20 +44,15 @@ def _wait_for_training(qtbot, window) -> None:
         pass
 
 
-@pytest.mark.parametrize("seed", [7])
-def test_200_random_clicks_leave_no_thread_and_a_consistent_run(qtbot, qapp, make_window, tiny, tmp_path, seed):
-    rng = random.Random(seed)
-    window = make_window(tiny(epochs=EPOCHS))
-    actions = window.commands
-    threads_before = _python_threads()
+def _click(qtbot, window, rng: random.Random) -> tuple[list[str], int]:
+    """CLICKS clicks on Start / Pause / Stop, checking each one's effect; returns them and the runs started."""
     ended: list[object] = []
     window.controller.ended.connect(ended.append)
     clicks: list[str] = []
     runs_started = 0
-
     for _ in range(CLICKS):
         name = rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
-        action = getattr(actions, name)
+        action = getattr(window.commands, name)
         state = window.controller.state
         enabled = action.isEnabled()
         clicks.append(f"{name}{'' if enabled else '(disabled)'}@{state}")
@@ -73,11 +70,49 @@ def test_200_random_clicks_leave_no_thread_and_a_consistent_run(qtbot, qapp, mak
             assert after == STOPPING, clicks[-8:]
             # Stop ends the thread within a batch (after the final save); nothing is clickable meanwhile.
             qtbot.waitUntil(lambda: window.controller.state == IDLE, timeout=RUN_TIMEOUT_MS)
-            assert isinstance(ended[-1], Finished) and ended[-1].reason == "stopped", ended[-1]
+            assert isinstance(ended[-1], Finished) and ended[-1].reason == RunState.STOPPED, ended[-1]
             continue
         if window.controller.state in (STARTING, RUNNING) and rng.random() < 0.7:
             _wait_for_training(qtbot, window)
+    return clicks, runs_started
 
+
+def _the_one_run(window) -> list[dict]:
+    """Every Start after a Stop continued the same run from its last whole epoch: one run folder
+    whose history, last-epoch checkpoint and status agree with the plots. Returns its history."""
+    folders = [p for p in window.runs_root.iterdir() if p.is_dir()]
+    assert len(folders) == 1, folders
+    run = RunDir(folders[0])
+    history = run.read_history()
+    epochs = [r[EPOCH] for r in history]
+    assert epochs == list(range(1, len(epochs) + 1)) and epochs, epochs
+    assert [r[EPOCH] for r in json.loads(run.history_path.read_text())] == epochs
+    last = read_weights(run.checkpoint(CheckpointKind.LAST))
+    assert last.payload["epoch"] == len(history)
+    assert [r[EPOCH] for r in last.payload["history"]] == epochs
+    assert run.state() == RunState.STOPPED
+    assert [r[EPOCH] for r in window.dashboard.rows()] == epochs
+    return history
+
+
+def _untouched_history(config, folder, epochs: int) -> list[dict]:
+    """The history of a run nobody paused or stopped, ended after the same number of epochs."""
+    box: dict[str, Trainer] = {}
+
+    def stop_at_same_epoch(event):
+        if isinstance(event, EpochEnd) and event.epoch == epochs:
+            box["trainer"].stop()
+
+    box["trainer"] = Trainer(config, folder, stop_at_same_epoch)
+    box["trainer"].fit()
+    return RunDir(folder).read_history()
+
+
+@pytest.mark.parametrize("seed", [7])
+def test_200_random_clicks_leave_no_thread_and_a_consistent_run(qtbot, qapp, make_window, tiny, tmp_path, seed):
+    window = make_window(tiny(epochs=EPOCHS))
+    threads_before = _python_threads()
+    clicks, runs_started = _click(qtbot, window, random.Random(seed))
     if window.controller.active:
         with qtbot.waitSignal(window.controller.ended, timeout=RUN_TIMEOUT_MS):
             window.stop()
@@ -85,32 +120,10 @@ def test_200_random_clicks_leave_no_thread_and_a_consistent_run(qtbot, qapp, mak
     _no_thread_left(qtbot, qapp)
     assert _python_threads() <= threads_before, f"threads left: {_python_threads() - threads_before}"
     assert runs_started >= 5 and clicks.count("stop@running") + clicks.count("stop@paused") >= 5, clicks
-
-    # One run folder: every Start after a Stop continued the same run from its last whole epoch.
-    folders = [p for p in window.runs_root.iterdir() if p.is_dir()]
-    assert len(folders) == 1, folders
-    run = RunDir(folders[0])
-    history = run.read_history()
-    epochs = [r["epoch"] for r in history]
-    assert epochs == list(range(1, len(epochs) + 1)) and epochs, epochs
-    assert [r["epoch"] for r in json.loads(run.history_path.read_text())] == epochs
-    last = read_weights(run.checkpoint("last"))
-    assert last.payload["epoch"] == len(history)
-    assert [r["epoch"] for r in last.payload["history"]] == epochs
-    assert run.read_status()["state"] == "stopped"
-    assert [r["epoch"] for r in window.dashboard.rows()] == epochs
-
+    history = _the_one_run(window)
     # And it is the history a run nobody touched has (resuming redid half-done epochs exactly).
-    straight = tmp_path / "straight"
-    box: dict[str, Trainer] = {}
-
-    def stop_at_same_epoch(event):
-        if isinstance(event, EpochEnd) and event.epoch == len(history):
-            box["trainer"].stop()
-
-    box["trainer"] = Trainer(tiny(epochs=EPOCHS), straight, stop_at_same_epoch)
-    box["trainer"].fit()
-    assert comparable(history) == comparable(RunDir(straight).read_history())
+    straight = _untouched_history(tiny(epochs=EPOCHS), tmp_path / "straight", len(history))
+    assert comparable(history) == comparable(straight)
 
 
 def test_closing_the_window_mid_epoch_ends_the_run_within_one_batch(qtbot, qapp, make_window, tiny):
@@ -128,10 +141,10 @@ def test_closing_the_window_mid_epoch_ends_the_run_within_one_batch(qtbot, qapp,
     assert not window.controller.active and window.controller.worker is None
     _no_thread_left(qtbot, qapp)
     assert _python_threads() <= threads_before
-    final = read_weights(run.checkpoint("final")).payload
+    final = read_weights(run.checkpoint(CheckpointKind.FINAL)).payload
     assert final["global_step"] <= step_at_close + 1, "training went on for more than one batch after close"
     assert final["epoch"] == mid.args[0].epoch - 1, "the half-done epoch is not counted"
-    assert run.read_status()["state"] == "stopped"
+    assert run.state() == RunState.STOPPED
     history = run.read_history()
-    assert [r["epoch"] for r in history] == list(range(1, final["epoch"] + 1))
-    assert read_weights(run.checkpoint("last")).payload["epoch"] == final["epoch"]
+    assert [r[EPOCH] for r in history] == list(range(1, final["epoch"] + 1))
+    assert read_weights(run.checkpoint(CheckpointKind.LAST)).payload["epoch"] == final["epoch"]

@@ -7,7 +7,7 @@ import json
 import signal
 from pathlib import Path
 
-from tests.gui.test_runs_library import CLI_TIMEOUT_MS, cli_train
+from tests.gui.runs.test_runs_library import CLI_TIMEOUT_MS, cli_train
 
 
 def _running(folder: Path) -> bool:

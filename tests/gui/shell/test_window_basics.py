@@ -10,10 +10,12 @@ from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
-from hrm_studio.gui.shell.app import DESKTOP_FILE_NAME, create_application
-from hrm_studio.gui.metrics.plot_ranges import nice_ceiling, x_range, y_range
-from hrm_studio.gui.metrics.smoothing import debiased_ema
+from hrm_studio.gui.shell.qt_app import DESKTOP_FILE_NAME, create_application
+from hrm_studio.render.plot_ranges import nice_ceiling, x_range, y_range
+from hrm_studio.render.smoothing import debiased_ema
 from hrm_studio.gui.shell.user_state import MAX_RECENT, UserState
+from hrm_studio.runstore.keys import HistoryKey, RunState
+from hrm_studio.runstore.run_dir import RunDir
 
 WINDOW_WITHOUT_TORCH = """
 import sys, pkgutil, importlib
@@ -21,7 +23,7 @@ import hrm_studio.gui
 for mod in pkgutil.walk_packages(hrm_studio.gui.__path__, 'hrm_studio.gui.'):
     importlib.import_module(mod.name)
 assert 'torch' not in sys.modules, 'importing hrm_studio.gui pulled in torch'
-from hrm_studio.gui.shell.app import create_application
+from hrm_studio.gui.shell.qt_app import create_application
 from hrm_studio.gui.shell.main_window import MainWindow
 app = create_application()
 window = MainWindow()
@@ -30,7 +32,7 @@ app.processEvents()
 assert window.isVisible()
 assert 'torch' not in sys.modules, 'showing the window pulled in torch'
 print('WINDOW WITHOUT TORCH')
-from hrm_studio.gui.shell.app import dispose
+from hrm_studio.gui.shell.qt_app import dispose
 dispose(window)
 """
 
@@ -100,11 +102,11 @@ def test_recent_list_is_capped_and_prunes_missing_paths(tmp_path):
 
 
 def test_runs_tab_lists_runs_and_opens_one(qtbot, make_window, tmp_path):
-    run = tmp_path / "runs" / "copy-increment-1"
-    run.mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({"data": {"task": "copy-increment"}, "train": {"epochs": 5}}))
-    (run / "metrics.jsonl").write_text('{"epoch": 1, "val_exact_match_accuracy": 0.5}\n')
-    (run / "status.json").write_text('{"state": "stopped", "reason": "stopped"}')
+    folder = RunDir(tmp_path / "runs" / "copy-increment-1").create()
+    folder.write_config({"data": {"task": "copy-increment"}, "train": {"epochs": 5}})
+    folder.append_metrics({HistoryKey.EPOCH: 1, HistoryKey.VAL_EXACT: 0.5})
+    folder.write_status(RunState.STOPPED, reason=RunState.STOPPED)
+    run = folder.path
     window = make_window()
     window.runs_tab.refresh()
     assert window.runs_tab.paths() == [run.resolve()]

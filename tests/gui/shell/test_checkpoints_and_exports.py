@@ -12,6 +12,8 @@ from PySide6.QtGui import QImage
 from hrm_studio.gui.shell.start_choice import RESUME, WEIGHTS
 from hrm_studio.training.checkpoint import read_weights
 from hrm_studio.events import Finished
+from hrm_studio.runstore.keys import CheckpointKind
+from hrm_studio.runstore.run_dir import RunDir
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
 
@@ -31,7 +33,7 @@ def _open(qtbot, window, path, folder=False):
 
 
 def test_open_checkpoint_in_a_fresh_window_restores_settings_curves_and_model(qtbot, trained, make_window):
-    final = trained.current_run.run_dir / "checkpoints" / "final.pt"
+    final = RunDir(trained.current_run.run_dir).checkpoint(CheckpointKind.FINAL)
     fresh = make_window()
     opened = _open(qtbot, fresh, final)
     assert fresh.settings.config().to_dict() == trained.settings.config().to_dict()
@@ -48,7 +50,8 @@ def test_open_checkpoint_in_a_fresh_window_restores_settings_curves_and_model(qt
 def test_open_run_folder_and_start_a_new_run_from_its_weights(qtbot, trained, make_window):
     fresh = make_window()
     opened = _open(qtbot, fresh, trained.current_run.run_dir, folder=True)
-    assert len(opened.history) == 2 and opened.checkpoint.name == "final.pt"
+    assert len(opened.history) == 2
+    assert opened.checkpoint == RunDir(trained.current_run.run_dir).checkpoint(CheckpointKind.FINAL)
     assert len(fresh.dashboard.curve("val_loss").xData) == 2
     fresh.start_choice.set_mode(WEIGHTS)
     assert fresh.start_choice.mode() == WEIGHTS
