@@ -220,76 +220,85 @@ def _check_offsets(path: Path, offsets: np.ndarray, count: int, what: str) -> No
 
 
 def _read_split(folder: Path, meta: dict[str, Any]) -> PuzzleSet:
-    seq_len, vocab = meta["seq_len"], meta["vocab_size"]
-    num_ids, ignore = meta["num_puzzle_identifiers"], meta["ignore_label_id"]
-    parts: list[PuzzleSet] = []
-    for name in meta["sets"]:
-        files = {key: folder / f"{name}__{key}.npy" for key in ARRAYS}
-        inputs = _load_int_array(files["inputs"], 2)
-        labels = _load_int_array(files["labels"], 2)
-        ids = _load_int_array(files["puzzle_identifiers"], 1)
-        puzzle_idx = _load_int_array(files["puzzle_indices"], 1)
-        group_idx = _load_int_array(files["group_indices"], 1)
-
-        n = inputs.shape[0]
-        if inputs.shape[1] != seq_len:
-            raise DatasetError(
-                f"{files['inputs']} has sequences of {inputs.shape[1]} tokens but "
-                f"{folder / METADATA_FILE} says seq_len {seq_len}."
-            )
-        if labels.shape != inputs.shape:
-            raise DatasetError(
-                f"{files['labels']} has shape {labels.shape} but {files['inputs'].name} has "
-                f"{inputs.shape}; they must match."
-            )
-        if len(puzzle_idx) != len(ids) + 1:
-            raise DatasetError(
-                f"{files['puzzle_indices']} has {len(puzzle_idx)} entries but there are "
-                f"{len(ids)} puzzle identifiers; it needs one more than the puzzles."
-            )
-        _check_offsets(files["puzzle_indices"], puzzle_idx, n, "example offsets")
-        _check_offsets(files["group_indices"], group_idx, len(ids), "puzzle offsets")
-
-        bad = (inputs < 0) | (inputs >= vocab)
-        if bad.any():
-            raise DatasetError(
-                f"{files['inputs']} holds token {int(inputs[bad][0])}, outside the vocabulary "
-                f"0..{vocab - 1} of {folder / METADATA_FILE}."
-            )
-        labels = labels.astype(np.int64)
-        if ignore is not None:
-            labels[labels == ignore] = IGNORE
-        bad = ((labels < 0) | (labels >= vocab)) & (labels != IGNORE)
-        if bad.any():
-            raise DatasetError(
-                f"{files['labels']} holds label {int(labels[bad][0])}, outside the vocabulary "
-                f"0..{vocab - 1} of {folder / METADATA_FILE}."
-            )
-        bad = (ids < 0) | (ids >= num_ids)
-        if bad.any():
-            raise DatasetError(
-                f"{files['puzzle_identifiers']} holds identifier {int(ids[bad][0])}, but "
-                f"{folder / METADATA_FILE} allows only 0..{num_ids - 1} "
-                f"(num_puzzle_identifiers {num_ids})."
-            )
-        parts.append(
-            PuzzleSet(
-                inputs=inputs.astype(np.int32),
-                labels=labels.astype(np.int32),
-                puzzle_identifiers=np.repeat(ids, np.diff(puzzle_idx)).astype(np.int32),
-                patterns=np.full(n, name),
-            )
-        )
+    parts = [_read_set(folder, meta, name) for name in meta["sets"]]
     if not parts:
-        return PuzzleSet.empty(seq_len)
+        return PuzzleSet.empty(meta["seq_len"])
     merged = PuzzleSet(
         inputs=np.concatenate([p.inputs for p in parts]),
         labels=np.concatenate([p.labels for p in parts]),
         puzzle_identifiers=np.concatenate([p.puzzle_identifiers for p in parts]),
         patterns=np.concatenate([p.patterns for p in parts]),
     )
-    merged.validate(vocab, num_ids, source=str(folder))
+    merged.validate(meta["vocab_size"], meta["num_puzzle_identifiers"], source=str(folder))
     return merged
+
+
+def _read_set(folder: Path, meta: dict[str, Any], name: str) -> PuzzleSet:
+    """One named set of a split (`<name>__inputs.npy`, …), checked against the metadata."""
+    files = {key: folder / f"{name}__{key}.npy" for key in ARRAYS}
+    inputs = _load_int_array(files["inputs"], 2)
+    labels = _load_int_array(files["labels"], 2)
+    ids = _load_int_array(files["puzzle_identifiers"], 1)
+    puzzle_idx = _load_int_array(files["puzzle_indices"], 1)
+    _check_shapes(folder, meta, files, inputs, labels, ids, puzzle_idx)
+    _check_offsets(files["group_indices"], _load_int_array(files["group_indices"], 1), len(ids),
+                   "puzzle offsets")
+    labels = labels.astype(np.int64)
+    if meta["ignore_label_id"] is not None:
+        labels[labels == meta["ignore_label_id"]] = IGNORE
+    _check_values(folder, meta, files, inputs, labels, ids)
+    return PuzzleSet(
+        inputs=inputs.astype(np.int32),
+        labels=labels.astype(np.int32),
+        puzzle_identifiers=np.repeat(ids, np.diff(puzzle_idx)).astype(np.int32),
+        patterns=np.full(inputs.shape[0], name),
+    )
+
+
+def _check_shapes(folder: Path, meta: dict[str, Any], files: dict[str, Path], inputs: np.ndarray,
+                  labels: np.ndarray, ids: np.ndarray, puzzle_idx: np.ndarray) -> None:
+    seq_len = meta["seq_len"]
+    if inputs.shape[1] != seq_len:
+        raise DatasetError(
+            f"{files['inputs']} has sequences of {inputs.shape[1]} tokens but "
+            f"{folder / METADATA_FILE} says seq_len {seq_len}."
+        )
+    if labels.shape != inputs.shape:
+        raise DatasetError(
+            f"{files['labels']} has shape {labels.shape} but {files['inputs'].name} has "
+            f"{inputs.shape}; they must match."
+        )
+    if len(puzzle_idx) != len(ids) + 1:
+        raise DatasetError(
+            f"{files['puzzle_indices']} has {len(puzzle_idx)} entries but there are "
+            f"{len(ids)} puzzle identifiers; it needs one more than the puzzles."
+        )
+    _check_offsets(files["puzzle_indices"], puzzle_idx, inputs.shape[0], "example offsets")
+
+
+def _check_values(folder: Path, meta: dict[str, Any], files: dict[str, Path], inputs: np.ndarray,
+                  labels: np.ndarray, ids: np.ndarray) -> None:
+    """Tokens and labels inside the vocabulary, identifiers inside their range."""
+    vocab, num_ids = meta["vocab_size"], meta["num_puzzle_identifiers"]
+    bad = (inputs < 0) | (inputs >= vocab)
+    if bad.any():
+        raise DatasetError(
+            f"{files['inputs']} holds token {int(inputs[bad][0])}, outside the vocabulary "
+            f"0..{vocab - 1} of {folder / METADATA_FILE}."
+        )
+    bad = ((labels < 0) | (labels >= vocab)) & (labels != IGNORE)
+    if bad.any():
+        raise DatasetError(
+            f"{files['labels']} holds label {int(labels[bad][0])}, outside the vocabulary "
+            f"0..{vocab - 1} of {folder / METADATA_FILE}."
+        )
+    bad = (ids < 0) | (ids >= num_ids)
+    if bad.any():
+        raise DatasetError(
+            f"{files['puzzle_identifiers']} holds identifier {int(ids[bad][0])}, but "
+            f"{folder / METADATA_FILE} allows only 0..{num_ids - 1} "
+            f"(num_puzzle_identifiers {num_ids})."
+        )
 
 
 def _check_studio_info(

@@ -127,57 +127,69 @@ class ACTLossHead(nn.Module):
         new_carry, outputs = self.model(carry, batch)
         labels = new_carry.current_data["labels"]
         logits = outputs["logits"]
-        q_halt = outputs["q_halt_logits"]
-        q_continue = outputs["q_continue_logits"]
-
-        with torch.no_grad():
-            mask = labels != IGNORE_LABEL_ID
-            token_count = mask.sum(-1)
-            has_labels = token_count > 0
-            divisor = token_count.clamp_min(1).unsqueeze(-1)
-            predictions = logits.argmax(-1)
-            correct = mask & (predictions == labels)
-            token_correct = correct.sum(-1)
-            seq_correct = token_correct == token_count  # also True for rows without labels (official)
-            valid = new_carry.halted & has_labels
-            metrics: Dict[str, torch.Tensor] = {
-                "count": valid.sum(),
-                "accuracy": torch.where(valid, (correct.to(torch.float32) / divisor).sum(-1), 0).sum(),
-                "exact_accuracy": (valid & seq_correct).sum(),
-                "q_halt_accuracy": (valid & ((q_halt >= 0) == seq_correct)).sum(),
-                "steps": torch.where(valid, new_carry.steps, 0).sum(),
-            }
-
+        metrics, rows = _score(new_carry, outputs, labels)
+        divisor = rows["token_count"].clamp_min(1).unsqueeze(-1)
         lm_loss = (self.loss_fn(logits, labels, ignore_index=IGNORE_LABEL_ID) / divisor).sum()
-        q_halt_loss = torch.where(
-            has_labels,
-            F.binary_cross_entropy_with_logits(q_halt, seq_correct.to(q_halt.dtype), reduction="none"),
-            0,
-        ).sum()
         metrics["lm_loss"] = lm_loss.detach()
-        metrics["q_halt_loss"] = q_halt_loss.detach()
-
-        if "target_q_continue" in outputs:
-            q_continue_loss = torch.where(
-                has_labels,
-                F.binary_cross_entropy_with_logits(q_continue, outputs["target_q_continue"], reduction="none"),
-                0,
-            ).sum()
-            metrics["q_continue_loss"] = q_continue_loss.detach()
-            loss = lm_loss + 0.5 * (q_halt_loss + q_continue_loss)
-        else:
-            loss = lm_loss + 0.5 * q_halt_loss
-
-        rows = {
-            "valid": valid,
-            "has_labels": has_labels,
-            "token_correct": token_correct,
-            "token_count": token_count,
-            "exact": seq_correct & has_labels,
-            "steps": new_carry.steps,
-            "q_halt_logits": q_halt.detach(),
-            "q_continue_logits": q_continue.detach(),
-            "predictions": predictions,
-        }
+        q_loss = _q_losses(outputs, rows["has_labels"], rows["exact"] | ~rows["has_labels"], metrics)
+        loss = lm_loss + 0.5 * q_loss
         detached = {k: v.detach() for k, v in outputs.items()}
         return ACTStepResult(carry=new_carry, loss=loss, metrics=metrics, outputs=detached, rows=rows)
+
+
+def _score(carry: HRMCarry, outputs: Dict[str, torch.Tensor],
+           labels: torch.Tensor) -> tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
+    """The official metric sums over halted, labelled rows, and the per-row facts the Studio keeps."""
+    q_halt = outputs["q_halt_logits"]
+    with torch.no_grad():
+        mask = labels != IGNORE_LABEL_ID
+        token_count = mask.sum(-1)
+        has_labels = token_count > 0
+        divisor = token_count.clamp_min(1).unsqueeze(-1)
+        predictions = outputs["logits"].argmax(-1)
+        correct = mask & (predictions == labels)
+        token_correct = correct.sum(-1)
+        seq_correct = token_correct == token_count  # also True for rows without labels (official)
+        valid = carry.halted & has_labels
+        metrics: Dict[str, torch.Tensor] = {
+            "count": valid.sum(),
+            "accuracy": torch.where(valid, (correct.to(torch.float32) / divisor).sum(-1), 0).sum(),
+            "exact_accuracy": (valid & seq_correct).sum(),
+            "q_halt_accuracy": (valid & ((q_halt >= 0) == seq_correct)).sum(),
+            "steps": torch.where(valid, carry.steps, 0).sum(),
+        }
+    rows = {
+        "valid": valid,
+        "has_labels": has_labels,
+        "token_correct": token_correct,
+        "token_count": token_count,
+        "exact": seq_correct & has_labels,
+        "steps": carry.steps,
+        "q_halt_logits": q_halt.detach(),
+        "q_continue_logits": outputs["q_continue_logits"].detach(),
+        "predictions": predictions,
+    }
+    return metrics, rows
+
+
+def _q_losses(outputs: Dict[str, torch.Tensor], has_labels: torch.Tensor, seq_correct: torch.Tensor,
+              metrics: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """q_halt + q_continue loss (the latter only when the model bootstrapped a target), as the
+    official head sums them; each is also recorded, detached, in `metrics`."""
+    q_halt = outputs["q_halt_logits"]
+    q_halt_loss = torch.where(
+        has_labels,
+        F.binary_cross_entropy_with_logits(q_halt, seq_correct.to(q_halt.dtype), reduction="none"),
+        0,
+    ).sum()
+    metrics["q_halt_loss"] = q_halt_loss.detach()
+    if "target_q_continue" not in outputs:
+        return q_halt_loss
+    q_continue_loss = torch.where(
+        has_labels,
+        F.binary_cross_entropy_with_logits(outputs["q_continue_logits"], outputs["target_q_continue"],
+                                           reduction="none"),
+        0,
+    ).sum()
+    metrics["q_continue_loss"] = q_continue_loss.detach()
+    return q_halt_loss + q_continue_loss

@@ -216,54 +216,24 @@ def add_label_noise(
     return noisy
 
 
+Chunk = tuple[np.ndarray, np.ndarray, str]  # input grids, output grids, their pattern
+
+
 def build_task(spec: TaskSpec, options: TaskOptions) -> TaskData:
     """Generate the dataset ``options`` describe (see module docstring)."""
     resolved = resolve_options(spec, options)
-    source = spec.make_source(resolved.grid_size, resolved.blanks, options.seed)
-    train_counts = allocate(options.train_size, resolved.weights)
-    test_counts = allocate(options.test_size, resolved.weights)
-
     if options.shared_identifier:
         identifier_names = [BLANK_IDENTIFIER, spec.name]
         ids = {p: 1 for p in spec.pattern_names}
     else:
         identifier_names = [BLANK_IDENTIFIER, *spec.pattern_names]
         ids = {p: i + 1 for i, p in enumerate(spec.pattern_names)}
-
-    rng = np.random.default_rng(options.seed)
-    seen: set[bytes] = set()
-    parts: dict[str, list[tuple[np.ndarray, np.ndarray, str]]] = {"train": [], "test": []}
-    for pattern in resolved.weights:
-        n_train, n_test = train_counts[pattern], test_counts[pattern]
-        if n_train + n_test == 0:
-            continue
-        inputs, outputs = draw_distinct(source, rng, pattern, n_train + n_test, seen, spec.name)
-        parts["train"].append((inputs[:n_train], outputs[:n_train], pattern))
-        parts["test"].append((inputs[n_train:], outputs[n_train:], pattern))
-
+    parts = _draw_grids(spec, options, resolved)
     rows, cols = encoded_shape(
         (resolved.grid_size, resolved.grid_size), options.encoding, options.canvas_size, spec.eos
     )
-
-    def assemble(split: str) -> PuzzleSet:
-        chunks = [c for c in parts[split] if len(c[0])]
-        if not chunks:
-            return PuzzleSet.empty(rows * cols)
-        grids_in = np.concatenate([c[0] for c in chunks])
-        grids_out = np.concatenate([c[1] for c in chunks])
-        patterns = np.concatenate([np.full(len(c[0]), c[2]) for c in chunks])
-
-        def encode(grids: np.ndarray) -> np.ndarray:
-            return encode_grids(grids, options.encoding, options.canvas_size, spec.eos)
-
-        return PuzzleSet(
-            inputs=encode(grids_in),
-            labels=make_labels(encode(grids_out)),
-            puzzle_identifiers=np.array([ids[p] for p in patterns], dtype=np.int32),
-            patterns=patterns,
-        )
-
-    train, test = assemble("train"), assemble("test")
+    train = _assemble(parts["train"], spec, options, ids, rows * cols)
+    test = _assemble(parts["test"], spec, options, ids, rows * cols)
     if options.label_noise > 0:
         noise_rng = np.random.default_rng([options.seed, _NOISE_STREAM])
         train.labels = add_label_noise(
@@ -283,3 +253,40 @@ def build_task(spec: TaskSpec, options: TaskOptions) -> TaskData:
         ceiling=spec.ceiling(resolved.weights, resolved.grid_size, options.shared_identifier),
     )
     return TaskData(train=train, test=test, info=info)
+
+
+def _draw_grids(spec: TaskSpec, options: TaskOptions, resolved: Resolved) -> dict[str, list[Chunk]]:
+    """Distinct puzzles per pattern, split into train and test (no puzzle in both)."""
+    source = spec.make_source(resolved.grid_size, resolved.blanks, options.seed)
+    train_counts = allocate(options.train_size, resolved.weights)
+    test_counts = allocate(options.test_size, resolved.weights)
+    rng = np.random.default_rng(options.seed)
+    seen: set[bytes] = set()
+    parts: dict[str, list[Chunk]] = {"train": [], "test": []}
+    for pattern in resolved.weights:
+        n_train, n_test = train_counts[pattern], test_counts[pattern]
+        if n_train + n_test == 0:
+            continue
+        inputs, outputs = draw_distinct(source, rng, pattern, n_train + n_test, seen, spec.name)
+        parts["train"].append((inputs[:n_train], outputs[:n_train], pattern))
+        parts["test"].append((inputs[n_train:], outputs[n_train:], pattern))
+    return parts
+
+
+def _assemble(chunks: list[Chunk], spec: TaskSpec, options: TaskOptions, ids: dict[str, int],
+              seq_len: int) -> PuzzleSet:
+    """Encode one split's grids into model sequences with their labels and identifiers."""
+    chunks = [c for c in chunks if len(c[0])]
+    if not chunks:
+        return PuzzleSet.empty(seq_len)
+    patterns = np.concatenate([np.full(len(c[0]), c[2]) for c in chunks])
+
+    def encode(grids: np.ndarray) -> np.ndarray:
+        return encode_grids(grids, options.encoding, options.canvas_size, spec.eos)
+
+    return PuzzleSet(
+        inputs=encode(np.concatenate([c[0] for c in chunks])),
+        labels=make_labels(encode(np.concatenate([c[1] for c in chunks]))),
+        puzzle_identifiers=np.array([ids[p] for p in patterns], dtype=np.int32),
+        patterns=patterns,
+    )
