@@ -18,7 +18,9 @@ $(STAMP): pyproject.toml
 run: setup
 	$(VENV)/bin/hrm-studio
 
+# lint-imports checks the architecture's import contracts (pyproject.toml) before the suite runs.
 test: setup
+	$(VENV)/bin/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: setup

@@ -15,6 +15,7 @@ from hrm_studio.kernels import abi
 from hrm_studio.kernels import build as kernel_build
 from hrm_studio.kernels.build import build, find_compiler, library_name, load
 from hrm_studio.training import model_factory
+from tests.kernels.conftest import CURRENT_STUB_C, NO_VERSION_C
 
 needs_compiler = pytest.mark.skipif(find_compiler() is None, reason="no C compiler on this machine")
 
@@ -23,11 +24,6 @@ C_SOURCE = kernel_build.SOURCE.read_text()
 EXPORTED = re.compile(r"^int\s+(hrm_\w+)\s*\(([^)]*)\)\s*\{", re.M)
 OTHER_VERSION = abi.ABI_VERSION + 6
 OTHER_VERSION_C = f"int hrm_attention_abi_version(void) {{ return {OTHER_VERSION}; }}\n"
-NO_VERSION_C = "int hrm_attention_has_bf16(void) { return 0; }\n"
-# A stand-in for attention.c that builds in milliseconds: the current version and every entry point
-# (each refusing every shape), so the rebuild tests need not compile the real kernel.
-CURRENT_STUB_C = (f"int hrm_attention_abi_version(void) {{ return {abi.ABI_VERSION}; }}\n{NO_VERSION_C}"
-                  "int hrm_attention_forward(void) { return 1; }\nint hrm_attention_backward(void) { return 1; }\n")
 
 
 def _define(name: str) -> int:
@@ -96,8 +92,8 @@ def test_every_exported_function_has_its_c_signature_in_the_one_table():
 
 
 @needs_compiler
-def test_the_built_library_reports_the_version_python_expects(tmp_path):
-    built = build(tmp_path / "cache")
+def test_the_built_library_reports_the_version_python_expects():
+    built = load()  # the real kernel, built once per test session
     assert built.library is not None, built.reason
     assert abi.bind(built.library, abi.VERSION_FUNCTION)() == abi.ABI_VERSION
     assert abi.problem(built.library) == ""

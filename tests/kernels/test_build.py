@@ -25,7 +25,7 @@ def _script(path, body: str):
 
 
 @needs_compiler
-def test_build_compiles_into_the_cache_folder_and_a_second_build_reuses_the_file(tmp_path):
+def test_build_compiles_into_the_cache_folder_and_a_second_build_reuses_the_file(tmp_path, stub_source):
     cache = tmp_path / "cache" / "kernels"  # not there yet: build makes it
     first = build(cache)
     assert first.library is not None, first.reason
@@ -44,12 +44,12 @@ def test_build_compiles_into_the_cache_folder_and_a_second_build_reuses_the_file
 
 
 @needs_compiler
-def test_a_changed_source_is_built_under_a_new_name(tmp_path, monkeypatch):
+def test_a_changed_source_is_built_under_a_new_name(tmp_path, monkeypatch, stub_source):
     cache = tmp_path / "cache"
     original = build(cache)
     assert original.library is not None, original.reason
     edited = tmp_path / "attention.c"
-    edited.write_bytes(kernel_build.SOURCE.read_bytes() + b"\n/* edited */\n")
+    edited.write_bytes(stub_source.read_bytes() + b"\n/* edited */\n")
     monkeypatch.setattr(kernel_build, "SOURCE", edited)
     rebuilt = build(cache)
     assert rebuilt.library is not None, rebuilt.reason
@@ -130,7 +130,7 @@ def test_cc_may_carry_arguments_and_a_missing_one_is_named(tmp_path, monkeypatch
 
 
 @needs_compiler
-def test_a_compiler_without_openmp_still_builds_the_kernel(tmp_path, monkeypatch):
+def test_a_compiler_without_openmp_still_builds_the_kernel(tmp_path, monkeypatch, stub_source):
     real = find_compiler()
     assert real is not None
     no_openmp = _script(tmp_path / "no-openmp-cc",
@@ -142,7 +142,7 @@ def test_a_compiler_without_openmp_still_builds_the_kernel(tmp_path, monkeypatch
 
 
 @needs_compiler
-def test_a_damaged_cached_library_is_rebuilt(tmp_path):
+def test_a_damaged_cached_library_is_rebuilt(tmp_path, stub_source):
     cache = tmp_path / "cache"
     first = build(cache)
     assert first.library is not None and first.path is not None
