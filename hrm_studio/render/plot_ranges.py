@@ -21,12 +21,17 @@ SHRINK_BELOW = 0.2   # re-fit when the data uses less than this share of the ran
 
 def nice_ceiling(value: float) -> float:
     """The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ value (value > 0)."""
+    return _nice_at_least(value, 1e-12)
+
+
+def _nice_at_least(value: float, slack: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^k not below `value` less a relative `slack`; 1 for nonsense."""
     if not math.isfinite(value) or value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
     for mantissa in (1.0, 2.0, 2.5, 5.0, 10.0):
         candidate = mantissa * 10.0 ** exponent
-        if candidate >= value * (1 - 1e-12):
+        if candidate >= value * (1 - slack):
             return candidate
     return 10.0 ** (exponent + 1)
 
@@ -92,13 +97,7 @@ def nice_step(span: float, target: int = 5) -> float:
     """A 1, 2, 2.5 or 5 × 10^k step dividing `span` into about `target` intervals."""
     if not math.isfinite(span) or span <= 0:
         return 1.0
-    raw = span / max(target, 1)
-    exponent = math.floor(math.log10(raw))
-    for mantissa in (1.0, 2.0, 2.5, 5.0, 10.0):
-        step = mantissa * 10.0 ** exponent
-        if step >= raw * (1 - 1e-9):
-            return step
-    return 10.0 ** (exponent + 1)
+    return _nice_at_least(span / max(target, 1), 1e-9)
 
 
 def nice_ticks(low: float, high: float, step: float | None = None, target: int = 5) -> list[float]:
