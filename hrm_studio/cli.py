@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ from hrm_studio.validation import validate
 T = TypeVar("T")
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # what a shell reports for Ctrl-C (128 + SIGINT), so `train && eval` stops
 
 
 class _Parser(argparse.ArgumentParser):
@@ -139,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "dataset": _cmd_dataset, "presets": _cmd_presets, "sweep": _cmd_sweep, "report": _cmd_report}
     try:
         return handlers[command](args)
+    except BrokenPipeError:
+        return _reader_went_away()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -235,17 +239,30 @@ def format_epoch(row: dict[str, Any], epochs: int) -> str:
     return "  ".join(parts)
 
 
-def _stoppable(run: Callable[[], T], stop: Callable[[], None], doing: str) -> T:
-    """`run()`, where the first Ctrl-C calls `stop()` (the work ends cleanly and keeps what it
-    has) and a second one aborts as usual."""
+def _reader_went_away() -> int:
+    """stdout's reader closed the pipe (`hrm-studio presets | head`): what it wanted it has, so
+    end quietly; stdout goes to /dev/null so that the flush at exit cannot fail once more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
+
+
+def _stoppable(run: Callable[[], T], stop: Callable[[], None], doing: str) -> tuple[T, bool]:
+    """(`run()`, whether Ctrl-C stopped it): the first Ctrl-C calls `stop()` (the work ends
+    cleanly and keeps what it has), a second one aborts as usual."""
+    interrupted = False
+
     def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        interrupted = True
         print(f"\n{doing} (Ctrl-C again to abort)…", file=sys.stderr, flush=True)
         stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        return run()
+        return run(), interrupted
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -275,11 +292,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.init_weights:
         trainer.load_weights(args.init_weights)
 
-    result = _stoppable(trainer.fit, trainer.stop, "stopping after this step")
+    result, interrupted = _stoppable(trainer.fit, trainer.stop, "stopping after this step")
     last = result.history[-1] if result.history else {}
     print(f"finished ({result.reason}) after {len(result.history)} epochs; held-out exact match "
           f"{_pct(last.get(HistoryKey.VAL_EXACT))}; run folder {result.run_dir}", flush=True)
-    return 0
+    return EXIT_INTERRUPTED if interrupted else 0
 
 
 # ----------------------------------------------------------------------------------------
@@ -316,11 +333,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"sweep of {total} runs into {out}; about {format_duration(sweep.estimate_seconds)} "
           f"(a rough estimate from the settings; runs that solve early take less)", flush=True)
 
-    rows = _stoppable(sweep.run, sweep.stop, "stopping the current run and skipping the rest")
+    rows, interrupted = _stoppable(sweep.run, sweep.stop, "stopping the current run and skipping the rest")
     print(format_table(rows, spec.names), flush=True)
     done = sum(r.status == FINISHED for r in rows)
     print(f"{done} of {total} runs finished; summary in {out / 'sweep.json'} and {out / 'sweep.csv'}", flush=True)
-    return 0
+    return EXIT_INTERRUPTED if interrupted else 0
 
 
 # ----------------------------------------------------------------------------------------

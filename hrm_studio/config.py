@@ -305,7 +305,7 @@ def _suggest(name: str) -> str:
     close = difflib.get_close_matches(name, names, n=3)
     if close:
         return f"Did you mean {', '.join(close)}?"
-    return "Run 'hrm-studio train --help-settings' to list every setting."
+    return "Run 'hrm-studio presets' to list every setting."
 
 
 _TRUE = {"true", "yes", "on", "1"}

@@ -5,6 +5,10 @@ the target, then fsync the folder so the rename itself survives a power cut. A p
 killed at any instant therefore leaves the previous complete file in place (plus, at
 worst, a stray `.<name>.*.tmp` that `RunDir.remove_temp_files` cleans up later).
 
+The file gets the permissions `open()` would give it: an existing file keeps its mode, a new
+one gets 0666 less the umask (mkstemp alone would make every file 0600, unreadable to a
+teammate or a web server).
+
 `HRM_STUDIO_TEST_WRITE_DELAY` (seconds) is a test hook only: the crash tests set it in a
 child process so that a kill lands inside a write often enough to matter. It is read on
 every call, so nothing is cached at import time.
@@ -62,6 +66,28 @@ def fsync_dir(folder: str | Path) -> None:
         os.close(fd)
 
 
+def process_umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux: /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (a moment's window for other threads)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(path: Path) -> int:
+    """What `open(path, "w")` would leave: the existing file's mode, else 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~process_umask()
+
+
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call `write(fileobj)` on a temp file in the same folder, fsync it, then rename over `path`.
 
@@ -71,8 +97,11 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     delay = _test_delay()
+    mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             write(_SlowHandle(handle, delay) if delay else handle)  # type: ignore[arg-type]
             handle.flush()
