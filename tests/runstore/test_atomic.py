@@ -1,4 +1,4 @@
-"""Atomic writes: the file appears whole or not at all, with the permissions open() would give it."""
+"""Atomic writes give a file the permissions open() would (whole-or-nothing: tests/reliability/test_run_files.py)."""
 
 from __future__ import annotations
 
@@ -40,18 +40,3 @@ def test_a_replaced_file_keeps_its_own_mode(tmp_path, umask):
     atomic_write_text(target, "new")
     assert _mode(target) == 0o640 and target.read_text() == "new"
 
-
-def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):
-    target = tmp_path / "status.json"
-    target.write_text("old")
-
-    def broken(handle):
-        handle.write(b"half")
-        raise OSError(28, "No space left on device")
-
-    from hrm_studio.runstore.atomic import atomic_write
-
-    with pytest.raises(OSError):
-        atomic_write(target, broken)
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
