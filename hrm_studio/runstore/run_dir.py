@@ -12,6 +12,8 @@ Layout::
                                  written first at the start, as epoch 0)
     <run>/checkpoints/best.pt    the weights with the best held-out score so far
     <run>/checkpoints/final.pt   the state when the run ended (or was stopped)
+    <run>/tensorboard/events.out.tfevents.*   the history as TensorBoard event files (a copy,
+                                 when the tensorboard setting is on; see tensorboard_log.py)
 
 Every file except metrics.jsonl is replaced atomically (atomic.py), and metrics.jsonl only
 ever grows by whole, fsynced lines, so a run killed at any instant reopens: its history up
@@ -23,6 +25,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +46,16 @@ HISTORY_FILE = "history.json"
 STATUS_FILE = "status.json"
 CHECKPOINTS_FOLDER = "checkpoints"
 PREDICTIONS_FOLDER = "predictions"
+TENSORBOARD_FOLDER = "tensorboard"
+EVENT_FILE_PREFIX = "events.out.tfevents."  # TensorBoard finds its files by this part of the name
 CHECKPOINT_SUFFIX = ".pt"
 
 RESUME_ORDER = (CheckpointKind.LAST, CheckpointKind.FINAL)
 # Newest weights first: where a run got to (final), its last whole epoch, its best score.
 NEWEST_WEIGHTS_ORDER = (CheckpointKind.FINAL, CheckpointKind.LAST, CheckpointKind.BEST)
+# What scoring a run folder means (`hrm-studio eval RUN_DIR`): its best held-out weights, else where it
+# ended, else its last whole epoch.
+EVALUATE_ORDER = (CheckpointKind.BEST, CheckpointKind.FINAL, CheckpointKind.LAST)
 # For help texts: what "a run folder" means where a checkpoint is expected.
 RESUME_WORDS = (f"its {CHECKPOINTS_FOLDER}/{CheckpointKind.LAST}{CHECKPOINT_SUFFIX} (the last complete epoch), "
                 f"else {CheckpointKind.FINAL}{CHECKPOINT_SUFFIX}")
@@ -165,6 +173,10 @@ class RunDir:
                 return path
         return None
 
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / TENSORBOARD_FOLDER
+
     def predictions_path(self, split: str) -> Path:
         """Where one split's full evaluation is saved (a PredictionSet .npz)."""
         return self.path / PREDICTIONS_FOLDER / f"{split}.npz"
@@ -172,6 +184,21 @@ class RunDir:
     def holds_history(self) -> bool:
         """Whether any of the files a run's settings or history live in exists."""
         return any(p.is_file() for p in (self.config_path, self.metrics_path, self.history_path))
+
+    def holds_results(self) -> bool:
+        """Whether a new run written here would destroy results, whatever this run's state: a checkpoint
+        or an epoch of history. (Settings and a status alone, left by a run killed before its first
+        checkpoint, hold nothing to lose: such a run can only be started again.)"""
+        if self.existing_checkpoint() is not None:
+            return True
+        try:
+            return bool(self.read_history())
+        except (OSError, ValueError):
+            return True  # there but unreadable: keep it for a person to look at
+
+    def evaluation_checkpoint(self) -> Path | None:
+        """The checkpoint that scores this run: its best held-out weights, else final, else last."""
+        return self.existing_checkpoint(*EVALUATE_ORDER)
 
     def resume_checkpoint(self) -> Path | None:
         """The checkpoint to continue this run from: the last whole epoch, else the final state."""
@@ -291,6 +318,37 @@ def resolve_resume(path: str | Path) -> Path:
                               f"{run.checkpoint(CheckpointKind.LAST).relative_to(run.path)} or "
                               f"{CheckpointKind.FINAL}{CHECKPOINT_SUFFIX}): it stopped before its first checkpoint "
                               f"was written. Start it again instead.")
+    return found
+
+
+def event_files(folder: Path) -> list[Path]:
+    """The TensorBoard event files directly in `folder`, oldest name first ([] when it is missing)."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.name.startswith(EVENT_FILE_PREFIX) and p.is_file())
+    except OSError:
+        return []
+
+
+def new_event_file(folder: Path, serial: int) -> Path:
+    """A new event file's path in `folder`, named as TensorBoard names them (time, host, process,
+    serial), so its readers find it and load the files of one folder in the order they were made."""
+    return folder / f"{EVENT_FILE_PREFIX}{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{serial}"
+
+
+def resolve_evaluation(path: str | Path) -> Path:
+    """The checkpoint to score for `path`: a file as it is; a run folder (or its checkpoints/) means
+    `evaluation_checkpoint()`. Any other folder is returned as it is, for the reader to judge."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    run = RunDir(path.parent if path.name == CHECKPOINTS_FOLDER else path)
+    if not (run.config_path.exists() or run.checkpoints.is_dir()):
+        return path
+    found = run.evaluation_checkpoint()
+    if found is None:
+        names = ", ".join(f"{kind}{CHECKPOINT_SUFFIX}" for kind in EVALUATE_ORDER)
+        raise CheckpointError(f"The run folder {run.path} has no checkpoint to score yet (none of {names} in "
+                              f"{CHECKPOINTS_FOLDER}/): it stopped before its first checkpoint was written.")
     return found
 
 

@@ -5,7 +5,7 @@ from a stranger can hold tensors and plain values but can never run code. Four k
 file are recognised:
 
 - a Studio checkpoint (`.pt`): model, optimiser, epoch, config, history, RNG state;
-- a `.safetensors` file with its config JSON beside it (`<name>.json`);
+- a `.safetensors` file with its config JSON beside it (`<name>.json`), else in its header;
 - an official HRM `step_N` file (keys prefixed `_orig_mod.model.`) with `all_config.yaml`;
 - a bare state dict such as the seed's `best_model.pth` / `final_model.pth`.
 
@@ -22,13 +22,13 @@ import json
 import pickle
 import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from hrm_studio.config import RunConfig
+from hrm_studio.config import ModelConfig, RunConfig, applies_to
 from hrm_studio.validation import validate
 from hrm_studio.errors import CheckpointError, ConfigError, UserError
 from hrm_studio.runstore.atomic import atomic_write, atomic_write_text
@@ -167,7 +167,23 @@ def _read_safetensors(path: Path) -> LoadedWeights:
             config = json.loads(beside.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise CheckpointError(f"The config beside {path} ({beside.name}) cannot be read: {exc}.") from None
+    else:
+        config = _embedded_config(path)
     return LoadedWeights(_check_tensors(tensors, path), "safetensors", config, None, path)
+
+
+def _embedded_config(path: Path) -> dict[str, Any] | None:
+    """The settings our export writes into the safetensors header (metadata "config"), so a file
+    copied on its own still opens; None for a file from elsewhere that has none."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+    try:
+        config = json.loads(metadata.get("config") or "null")
+    except json.JSONDecodeError:
+        return None  # someone else's metadata under that name: as if there were none
+    return config if isinstance(config, dict) else None
 
 
 # ----------------------------------------------------------------------------------------
@@ -436,9 +452,10 @@ def check_config_against_weights(config: RunConfig, state_dict: dict[str, torch.
                                  source: str | Path) -> None:
     """Name every setting the weights contradict, before building anything."""
     told = shapes_from_weights(state_dict)
+    read = {f.name for f in fields(ModelConfig) if applies_to(f, config.model.arch)}  # TRM has no H_level
     wrong = []
     for name in ("hidden_size", "puzzle_emb_ndim", "H_layers", "L_layers"):
-        if name in told and told[name] != config.get(name):
+        if name in read and name in told and told[name] != config.get(name):
             wrong.append(f"{name} is {config.get(name)} in the settings but {told[name]} in the weights")
     learned = "positions" in told
     if learned != (config.model.pos_encodings == "learned"):
@@ -476,8 +493,13 @@ def check_weights_cover_data(state_dict: dict[str, torch.Tensor], info: Any, sou
 
 def export_weights(state_dict: dict[str, torch.Tensor], config: RunConfig, fmt: str, out: str | Path,
                    *, step: int = 0, payload: dict[str, Any] | None = None) -> list[Path]:
-    """Write weights as a Studio .pt, a .safetensors (+ config JSON) or an official folder."""
+    """Write weights as a Studio .pt, a .safetensors (+ config JSON) or an official folder.
+
+    The file named `out` is replaced, as asked; a file beside it that nobody named is not (see
+    _check_export_target). An official folder keeps every other file in it.
+    """
     out = Path(out)
+    _check_export_target(fmt, out, step)
     state_dict = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
     try:
         if fmt == "pt":
@@ -505,3 +527,19 @@ def export_weights(state_dict: dict[str, torch.Tensor], config: RunConfig, fmt: 
     except OSError as exc:
         raise UserError(f"Could not write {out}: {exc.strerror or exc}.") from None
     raise UserError(f"Unknown export format '{fmt}'; use pt, safetensors or hrm.")
+
+
+def _check_export_target(fmt: str, out: Path, step: int) -> None:
+    """Refuse an export that would replace a file the person did not name: the config JSON beside a
+    .safetensors when no .safetensors of that name is there (so the JSON is not ours), or an official
+    folder's all_config.yaml when the folder holds another step's weights it describes."""
+    if fmt == "safetensors":
+        side = out.with_suffix(".json")
+        if side.exists() and not out.exists():
+            raise UserError(f"{side} already exists and exporting {out.name} would replace it with the model's "
+                            f"settings; move it, or choose another name for the export.")
+    elif fmt == "hrm" and out.is_dir():
+        others = sorted(p.name for p in out.glob("step_*") if p.name != f"step_{step}")
+        if others:
+            raise UserError(f"{out} already holds an official checkpoint ({', '.join(others)}) whose "
+                            f"all_config.yaml this export would replace; export into an empty folder.")

@@ -39,6 +39,7 @@ from hrm_studio.costs import check_memory, estimate_seconds, format_duration
 from hrm_studio.errors import ConfigError, UserError
 from hrm_studio.runstore.atomic import atomic_write_text
 from hrm_studio.runstore.keys import HistoryKey
+from hrm_studio.runstore.run_dir import RunDir
 
 MAX_RUNS = 1000
 REDRAWS = 100  # random mode: draws tried for one run before its settings are called invalid
@@ -406,6 +407,18 @@ SweepEvent = SweepStarted | RunEvent | RowChanged | SweepEnded
 # The runner
 # ----------------------------------------------------------------------------------------
 
+class SweepFolderTaken(UserError):
+    """The sweep folder already holds results a new sweep would write over; nothing was written."""
+
+
+def holds_results(sweep_dir: str | Path, run_dirs: list[str] | tuple[str, ...] = ()) -> bool:
+    """Whether `sweep_dir` holds what a sweep there would replace: a sweep summary, a run of its own,
+    or a run in one of the folders `run_dirs` the new sweep would train into."""
+    folder = Path(sweep_dir)
+    return ((folder / SWEEP_JSON).exists() or RunDir(folder).holds_results()
+            or any(RunDir(folder / name).holds_results() for name in run_dirs))
+
+
 class Sweep:
     """Run a spec's configs one at a time into `sweep_dir`. `stop()` from any thread."""
 
@@ -425,8 +438,8 @@ class Sweep:
         self._check_folder()
 
     def _check_folder(self) -> None:
-        if (self.sweep_dir / SWEEP_JSON).exists():
-            raise UserError(f"{self.sweep_dir} already holds a sweep; choose a new folder for this one.")
+        if holds_results(self.sweep_dir, [r.run_dir for r in self.rows]):
+            raise SweepFolderTaken(f"{self.sweep_dir} already holds a sweep; choose a new folder for this one.")
 
     @property
     def estimate_seconds(self) -> float | None:
