@@ -26,37 +26,60 @@ from hrm_studio.errors import ConfigError
 from hrm_studio.runstore.keys import HistoryKey
 
 
+# The architectures a run can train (model/registry.py holds them; a test keeps the two in step).
+ARCHITECTURES: tuple[str, ...] = ("hrm", "trm")
+
+
 def _f(default: Any, help: str, *, group: str, min: float | None = None,
        max: float | None = None, choices: tuple[str, ...] | None = None, unit: str = "",
-       live: bool = False, min_exclusive: bool = False) -> Any:
+       live: bool = False, min_exclusive: bool = False, archs: tuple[str, ...] = ARCHITECTURES) -> Any:
     """A dataclass field with the metadata the validator and the settings form read.
 
-    `live` marks the few fields that may change while a run is going.
+    `live` marks the few fields that may change while a run is going. `archs` names the
+    architectures that read the setting (every one by default); the others ignore it, so a
+    form can hide it and a changed value is harmless.
     """
     meta = {"help": help, "group": group, "min": min, "max": max, "choices": choices,
-            "unit": unit, "live": live, "min_exclusive": min_exclusive}
+            "unit": unit, "live": live, "min_exclusive": min_exclusive, "archs": archs}
     return field(default=default, metadata=meta)
+
+
+def applies_to(f: Any, arch: str) -> bool:
+    """Whether the setting of dataclass field `f` is read when training architecture `arch`."""
+    return arch in f.metadata.get("archs", ARCHITECTURES)
 
 
 @dataclass
 class ModelConfig:
-    """The HRM architecture; names follow the official `arch` config."""
+    """The architecture; names follow the official `arch` configs (HRM's and TRM's)."""
 
     arch: str = _f("hrm", "Which recurrent reasoning model to train: hrm, the Hierarchical Reasoning Model "
-                   "(a slow high-level module and a fast low-level one that think in nested cycles).",
-                   group="Model", choices=("hrm",))
+                   "(a slow high-level module and a fast low-level one that think in nested cycles), or "
+                   "trm, the Tiny Recursive Model (one small network that refines a latent thought and "
+                   "an answer in turn, back-propagating through a whole recursion).",
+                   group="Model", choices=ARCHITECTURES)
     hidden_size: int = _f(64, "Width of every token's hidden state.", group="Model", min=8, max=4096)
     num_heads: int = _f(4, "Attention heads; hidden_size must divide evenly by it.", group="Model", min=1, max=64)
     expansion: float = _f(2.0, "Width of the SwiGLU feed-forward layer relative to hidden_size.",
                           group="Model", min=0.5, max=16.0)
-    H_layers: int = _f(1, "Transformer blocks in the slow, high-level module.", group="Model", min=1, max=32)
-    L_layers: int = _f(1, "Transformer blocks in the fast, low-level module.", group="Model", min=1, max=32)
-    H_cycles: int = _f(2, "High-level updates per ACT segment.", group="Model", min=1, max=16)
-    L_cycles: int = _f(2, "Low-level updates per high-level update.", group="Model", min=1, max=16)
+    H_layers: int = _f(1, "Transformer blocks in the slow, high-level module.", group="Model", min=1, max=32,
+                       archs=("hrm",))
+    L_layers: int = _f(1, "Transformer blocks in the fast, low-level module (HRM), or in TRM's one network.",
+                       group="Model", min=1, max=32)
+    H_cycles: int = _f(2, "High-level updates per ACT segment (HRM); full recursions per ACT segment, all but "
+                       "the last without gradient (TRM).", group="Model", min=1, max=16)
+    L_cycles: int = _f(2, "Low-level updates per high-level update (HRM); latent updates per answer update "
+                       "(TRM).", group="Model", min=1, max=16)
     puzzle_emb_ndim: int = _f(64, "Width of the learned per-puzzle embedding (0 turns it off).",
                               group="Model", min=0, max=4096)
-    pos_encodings: str = _f("rope", "How token positions are encoded.", group="Model",
-                            choices=("rope", "learned"))
+    pos_encodings: str = _f("rope", "How token positions are encoded: rotary, learned, or none (TRM only).",
+                            group="Model", choices=("rope", "learned", "none"))
+    puzzle_emb_len: int = _f(16, "Positions in front of the puzzle that hold the puzzle embedding and give TRM "
+                             "room to think (0 = as many as the embedding needs; none without a puzzle "
+                             "embedding).", group="Model", min=0, max=256, unit="positions", archs=("trm",))
+    mlp_t: bool = _f(False, "Mix positions with an MLP across the sequence instead of attention (TRM's "
+                     "best Sudoku variant; its weights then fit one puzzle size only).", group="Model",
+                     archs=("trm",))
     rope_theta: float = _f(10000.0, "Base of the rotary position frequencies.", group="Model",
                            min=1.0, max=1e7)
     rms_norm_eps: float = _f(1e-5, "Epsilon inside RMS normalisation.", group="Model", min=1e-12, max=1e-1)
@@ -64,6 +87,10 @@ class ModelConfig:
                              min=1, max=64)
     halt_exploration_prob: float = _f(0.1, "Chance that a training puzzle is forced to think for a "
                                       "random minimum number of segments.", group="ACT", min=0.0, max=1.0)
+    no_ACT_continue: bool = _f(True, "Halt when the Q-head predicts the answer is right, without a second "
+                               "forward pass for a 'continue' target (TRM's default). Off: halt when 'halt' "
+                               "beats 'continue', learned from one more segment, as HRM does.", group="ACT",
+                               archs=("trm",))
     forward_dtype: str = _f("float32", "Number format of the activations (weights stay float32). bfloat16 "
                             "computes as the official code does and is less precise. On a CPU with "
                             "AVX512-BF16 or AMX it trains 30×30 puzzles about 1.5× faster with HRM Studio's "
@@ -162,6 +189,8 @@ class TrainConfig:
                                "PyTorch's built-in kernel. 'auto' uses native when a C compiler is found "
                                "and torch otherwise.",
                                group="Run", choices=("auto", "native", "torch"))
+    tensorboard: bool = _f(True, "Also write TensorBoard event files into the run's tensorboard/ folder, so "
+                           "`tensorboard --logdir <runs folder>` shows every run.", group="Run")
     seed: int = _f(0, "Random seed: the same seed and settings give the same run.", group="Run",
                    min=0, max=2**31 - 1)
 

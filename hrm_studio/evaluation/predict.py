@@ -92,7 +92,7 @@ def _evaluate_batch(head: torch.nn.Module, batch: dict[str, torch.Tensor], index
         out.q_halt[index, t] = q_halt.numpy()
         out.q_continue[index, t] = q_cont.numpy()
         if steps > 1:
-            newly = (q_halt > q_cont) & ~halted_yet
+            newly = head.model.halts(q_halt, q_cont) & ~halted_yet   # each architecture's own rule
             out.halt_step[index[newly.numpy()]] = t + 1
             halted_yet |= newly
         if t == steps - 1:

@@ -1,6 +1,7 @@
-"""The HRM ACT v1 model in pure torch (no Qt, no file I/O), official-checkpoint compatible."""
+"""The HRM and TRM ACT v1 models in pure torch (no Qt, no file I/O), official-checkpoint compatible."""
 
 from .hrm import HRM, HRMConfig, count_parameters
 from .losses import ACTLossHead, ACTStepResult
+from .trm import TRM, TRMConfig
 
-__all__ = ["HRMConfig", "HRM", "ACTLossHead", "ACTStepResult", "count_parameters"]
+__all__ = ["HRMConfig", "HRM", "TRMConfig", "TRM", "ACTLossHead", "ACTStepResult", "count_parameters"]

@@ -1,6 +1,7 @@
-"""Losses and per-step metrics for training HRM with ACT.
+"""Losses and per-step metrics for training HRM or TRM with ACT.
 
-The loss head wraps :class:`~hrm_studio.model.hrm.HRM` (attribute ``model``, so checkpoint keys
+The loss head wraps an ACT model (:class:`~hrm_studio.model.hrm.HRM`,
+:class:`~hrm_studio.model.trm.TRM`; attribute ``model``, so checkpoint keys
 read ``model.inner.*`` as in the official code) and turns one ACT segment into a scalar loss,
 the official summed metrics, and per-row tensors the trainer aggregates by pattern.
 """
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
-from .hrm import HRM, Batch, HRMCarry
+from .act import ACTCarry, ACTModel, Batch
 
 __all__ = [
     "IGNORE_LABEL_ID",
@@ -78,7 +79,7 @@ class ACTStepResult:
     model outputs. ``rows``: detached per-row tensors (see :meth:`ACTLossHead.forward`).
     """
 
-    carry: HRMCarry
+    carry: ACTCarry
     loss: torch.Tensor
     metrics: Dict[str, torch.Tensor]
     outputs: Dict[str, torch.Tensor]
@@ -91,11 +92,12 @@ class ACTStepResult:
 
 
 class ACTLossHead(nn.Module):
-    """HRM + loss: ``lm_loss + 0.5 * (q_halt_loss + q_continue_loss)``.
+    """ACT model + loss: ``lm_loss + 0.5 * (q_halt_loss + q_continue_loss)``.
 
     - ``lm_loss``: per-token loss averaged over each row's labelled tokens, summed over rows.
     - ``q_halt_loss``: BCE-with-logits of ``q_halt`` against "the row is exactly right", summed.
-    - ``q_continue_loss``: BCE of ``q_continue`` against the wrapper's bootstrapped target.
+    - ``q_continue_loss``: BCE of ``q_continue`` against the wrapper's bootstrapped target, when it
+      has one (TRM with ``no_ACT_continue`` has none: its loss is lm_loss + 0.5 * q_halt_loss).
 
     One deliberate difference from the official head: rows with no labelled token at all
     (empty padding rows that fill a short batch) contribute nothing to ``q_halt_loss`` or
@@ -105,7 +107,7 @@ class ACTLossHead(nn.Module):
     the official head's.
     """
 
-    def __init__(self, model: HRM, loss_type: str) -> None:
+    def __init__(self, model: ACTModel, loss_type: str) -> None:
         super().__init__()
         if loss_type not in LOSS_FUNCTIONS:
             raise ConfigError(f"Unknown loss type {loss_type!r}; choose one of {sorted(LOSS_FUNCTIONS)}.")
@@ -113,10 +115,10 @@ class ACTLossHead(nn.Module):
         self.loss_type = loss_type
         self.loss_fn = LOSS_FUNCTIONS[loss_type]
 
-    def initial_carry(self, batch: Batch) -> HRMCarry:
+    def initial_carry(self, batch: Batch) -> ACTCarry:
         return self.model.initial_carry(batch)
 
-    def forward(self, carry: HRMCarry, batch: Batch) -> ACTStepResult:
+    def forward(self, carry: ACTCarry, batch: Batch) -> ACTStepResult:
         """Run one segment and score it.
 
         ``rows`` holds, per batch row: ``valid`` (halted and has labels — the rows the official
@@ -137,7 +139,7 @@ class ACTLossHead(nn.Module):
         return ACTStepResult(carry=new_carry, loss=loss, metrics=metrics, outputs=detached, rows=rows)
 
 
-def _score(carry: HRMCarry, outputs: Dict[str, torch.Tensor],
+def _score(carry: ACTCarry, outputs: Dict[str, torch.Tensor],
            labels: torch.Tensor) -> tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
     """The official metric sums over halted, labelled rows, and the per-row facts the Studio keeps."""
     q_halt = outputs["q_halt_logits"]

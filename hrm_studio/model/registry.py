@@ -18,6 +18,7 @@ from torch import nn
 from ..errors import ConfigError
 from .hrm import HRM, HRMConfig
 from .losses import ACTLossHead
+from .trm import TRM, TRMConfig
 
 __all__ = ["Architecture", "REGISTRY", "architecture", "build_model_config", "build_model"]
 
@@ -30,10 +31,13 @@ class Architecture:
     config_class: type
     model_class: Callable[[Any], nn.Module]
     loss_head: Callable[[nn.Module, str], nn.Module]  # (model, loss_type) -> module returning the loss
+    official_name: str  # the ``arch.name`` of the official code's all_config.yaml
 
 
 REGISTRY: dict[str, Architecture] = {
-    "hrm": Architecture("hrm", HRMConfig, HRM, ACTLossHead),
+    "hrm": Architecture("hrm", HRMConfig, HRM, ACTLossHead, "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1"),
+    "trm": Architecture("trm", TRMConfig, TRM, ACTLossHead,
+                        "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1"),
 }
 
 

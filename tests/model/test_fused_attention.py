@@ -504,6 +504,33 @@ def test_hrm_with_the_kernel_matches_the_sdpa_model(kernel, calls, pos_encodings
     assert list(fused.state_dict()) == keys
 
 
+def test_trm_with_the_kernel_matches_the_sdpa_model(kernel, calls):
+    """TRM honours the attention_kernel choice the way HRM does: every attention of its one
+    network gets the kernel, and outputs and gradients stay those of torch's SDPA."""
+    from hrm_studio.model import ACTLossHead, TRM, TRMConfig
+
+    config = TRMConfig(batch_size=3, seq_len=12, vocab_size=6, num_puzzle_identifiers=4, puzzle_emb_ndim=16,
+                       H_cycles=2, L_cycles=2, L_layers=2, hidden_size=32, expansion=2.0, num_heads=2,
+                       halt_max_steps=3, halt_exploration_prob=0.0, puzzle_emb_len=2)
+    torch.manual_seed(4)
+    model = TRM(config)
+    batch = make_batch(config, seed=5)
+    outputs = []
+    for attention_kernel in (None, kernel):
+        model.use_attention_kernel(attention_kernel)
+        assert all(layer.kernel is attention_kernel for layer in _attention_layers(model))
+        head = ACTLossHead(model, "softmax_cross_entropy").train()
+        result = head(head.initial_carry(batch), batch)
+        result.loss.backward()
+        outputs.append((result.outputs["logits"], {n: p.grad for n, p in model.named_parameters()}))
+        model.zero_grad(set_to_none=True)
+    assert len(_attention_layers(model)) == config.L_layers and ("forward", torch.float32, True) in calls
+    (ref_logits, ref_grads), (logits, grads) = outputs
+    torch.testing.assert_close(logits, ref_logits, atol=1e-4, rtol=1e-4)
+    for name, grad in ref_grads.items():
+        scale = max(grad.abs().max().item(), 1e-6)
+        torch.testing.assert_close(grads[name], grad, atol=1e-4 * scale, rtol=1e-4, msg=name)
+
 
 def test_a_kernel_that_runs_out_of_scratch_memory_raises_a_clear_error(kernel, monkeypatch):
     q, k, v = _split(_fused_qkv((1, 9, 1, 16), seed=31).detach(), 1, 16)

@@ -164,3 +164,62 @@ def test_a_checkpoint_saved_without_arch_still_builds_and_loads(tiny_config, tmp
     assert config.model.arch == "hrm"
     model = build_head(config, model_config(config, info)).model
     ckpt.load_into(model, loaded.state_dict, path)
+
+
+# ----- TRM beside HRM ------------------------------------------------------------------------
+
+UNUSUAL_TRM = {**{k: v for k, v in UNUSUAL_MODEL.items() if k != "H_layers"}, "arch": "trm",
+               "pos_encodings": "none", "mlp_t": True, "puzzle_emb_len": 3, "no_ACT_continue": False}
+ALWAYS = ("arch", "loss_type")  # read by every architecture, outside its model config
+
+
+def test_trm_is_registered_under_its_official_name_and_built_from_the_settings_by_name():
+    from hrm_studio.model import TRM, TRMConfig
+
+    assert architecture("trm").official_name == "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1"
+    assert architecture("hrm").official_name == "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1"
+    config = RunConfig.from_dict({"model": UNUSUAL_TRM, "train": {"attention_kernel": "torch"}}).validate()
+    built = model_config(config, _info())
+    assert isinstance(built, TRMConfig)
+    for name, value in UNUSUAL_TRM.items():
+        if name != "arch":
+            assert getattr(built, name) == value, name
+    assert isinstance(build_head(config, built).model, TRM)
+
+
+def test_the_archs_metadata_names_exactly_the_architectures_whose_config_reads_the_setting():
+    """The settings panel hides what an architecture ignores; it must never hide what it reads."""
+    from hrm_studio.config import applies_to
+
+    for f in fields(ModelConfig):
+        assert set(f.metadata["archs"]) <= set(REGISTRY), f.name
+        for name, spec in REGISTRY.items():
+            reads = f.name in ALWAYS or f.name in {g.name for g in fields(spec.config_class)}
+            assert applies_to(f, name) == reads, f"{f.name} for {name}"
+    by_name = {f.name: f for f in fields(ModelConfig)}
+    assert by_name["H_layers"].metadata["archs"] == ("hrm",)
+    for name in ("mlp_t", "puzzle_emb_len", "no_ACT_continue"):
+        assert by_name[name].metadata["archs"] == ("trm",), name
+
+
+def test_trm_only_settings_are_harmless_while_training_hrm():
+    from hrm_studio.validation import problems
+
+    plain = RunConfig()
+    changed = RunConfig.from_dict({"model": {"mlp_t": True, "puzzle_emb_len": 1, "no_ACT_continue": False}})
+    assert problems(changed) == {}
+    assert model_config(changed, _info()) == model_config(plain, _info())
+
+
+def test_combinations_an_architecture_cannot_build_are_named_with_what_to_do():
+    from hrm_studio.validation import problems
+
+    hrm_without_positions = RunConfig.from_dict({"model": {"pos_encodings": "none"}})
+    assert "trm" in problems(hrm_without_positions)["pos_encodings"]
+    assert problems(RunConfig.from_dict({"model": {"arch": "trm", "pos_encodings": "none"}})) == {}
+    too_short = RunConfig.from_dict({"model": {"arch": "trm", "puzzle_emb_ndim": 100, "hidden_size": 32,
+                                               "puzzle_emb_len": 2}})
+    reason = problems(too_short)["puzzle_emb_len"]
+    assert "4" in reason and "0" in reason
+    assert problems(RunConfig.from_dict({"model": {"arch": "trm", "puzzle_emb_ndim": 100, "hidden_size": 32,
+                                                   "puzzle_emb_len": 0}})) == {}
