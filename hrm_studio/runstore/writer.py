@@ -9,6 +9,9 @@ becomes one sentence: what could not be written, what is still safe, and how to 
 What the run holds comes from a `snapshot` callable, so the writer never keeps a copy that
 could fall behind. Checkpoints are not written here (that needs torch): their saving is
 handed in as a callable, through `save_checkpoint` or `persist`. No torch, no Qt.
+
+With `tensorboard` on, each recorded epoch also goes into the run's TensorBoard event file
+(tensorboard_log.py); that copy is a convenience, so its failure is one notice, never a stop.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hrm_studio.runstore import owner
 from hrm_studio.runstore.keys import CheckpointKind, RunState
 from hrm_studio.runstore.run_dir import (RunDir, RunFolderError, claim_new_run_dir, default_runs_root,
                                          write_failure)
+from hrm_studio.runstore.tensorboard_log import LiveEventLog
 
 
 @dataclass(frozen=True)
@@ -51,18 +55,20 @@ class RunWriter:
     """Writes one run's folder while it trains. Create it with `open`."""
 
     def __init__(self, run: RunDir, snapshot: Callable[[], RunSnapshot], *, created: float,
-                 on_notice: NoticeCallback | None = None) -> None:
+                 on_notice: NoticeCallback | None = None, tensorboard: bool = False) -> None:
         self.run = run
         self.created = created
         self.notices: list[str] = []  # kept in status.json, so a reader sees them too
         self._snapshot = snapshot
         self._on_notice = on_notice
+        self._events = LiveEventLog(run, created, self._tensorboard_failed) if tensorboard else None
 
     @classmethod
     def open(cls, path: str | Path | None, task: str, snapshot: Callable[[], RunSnapshot], *,
-             resuming: bool, on_notice: NoticeCallback | None = None) -> "RunWriter":
+             resuming: bool, on_notice: NoticeCallback | None = None, tensorboard: bool = False) -> "RunWriter":
         """Create (or reopen) the run folder — a new one in the user data folder when `path` is None —
-        and refuse one that another live process is writing. A resumed run keeps its creation time."""
+        and refuse one that another live process is writing. A resumed run keeps its creation time.
+        `tensorboard`: also keep the run's TensorBoard event files."""
         run = RunDir(Path(path) if path is not None else claim_new_run_dir(default_runs_root(), task))
         status = run.read_status()
         if (status.get("state") == RunState.RUNNING and not owner.is_this_process(status)
@@ -74,7 +80,8 @@ class RunWriter:
         run.remove_temp_files()  # left by a writer that was killed mid-write
         created = status.get("created")
         kept = resuming and isinstance(created, (int, float)) and not isinstance(created, bool)
-        return cls(run, snapshot, created=float(created) if kept else time.time(), on_notice=on_notice)
+        return cls(run, snapshot, created=float(created) if kept else time.time(), on_notice=on_notice,
+                   tensorboard=tensorboard)
 
     # ----- what the run writes ------------------------------------------------------------------
     def start(self) -> None:
@@ -93,6 +100,8 @@ class RunWriter:
             except FileNotFoundError:  # vanished between the check and the append
                 self._ensure_folder()
                 return
+        if self._events is not None:
+            self._events.add(row)
         self.persist(run.history_path, lambda: run.write_history(self._snapshot().history))
         self.persist(run.status_path, lambda: self.write_status(RunState.RUNNING))
 
@@ -104,10 +113,12 @@ class RunWriter:
 
     def finish(self, state: RunState, **extra: Any) -> None:
         """The run's last status (finished or stopped, with the reason)."""
+        self._close_events()
         self.persist(self.run.status_path, lambda: self.write_status(state, **extra))
 
     def fail(self, message: str) -> None:
         """Mark the run failed, if the folder can still be written; the failure itself is reported elsewhere."""
+        self._close_events()
         try:
             self.write_status(RunState.FAILED, message=message)
         except (OSError, UserError):
@@ -179,6 +190,17 @@ class RunWriter:
         run.reset_metrics(snap.history)
         run.write_history(snap.history)
         self.write_status(RunState.RUNNING)
+        if self._events is not None:
+            self._events.restart(snap.history)  # the event files mirror the history (see tensorboard_log.py)
+
+    # ----- TensorBoard ----------------------------------------------------------------------------
+    def _tensorboard_failed(self, message: str) -> None:
+        if self._on_notice is not None:
+            self._on_notice("tensorboard_not_written", message)
+
+    def _close_events(self) -> None:
+        if self._events is not None:
+            self._events.close()
 
     def _ensure_folder(self) -> bool:
         """If the run folder vanished, write it again; returns whether it had to.

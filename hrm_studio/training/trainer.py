@@ -216,8 +216,8 @@ class Trainer(RunControl):
 
     def _open_run_folder(self, data: TaskData) -> None:
         """Create or reopen the run folder, write all but the weights into it, and announce the run."""
-        self.writer = RunWriter.open(self._run_dir_arg, self.config.data.task, self._snapshot,
-                                     resuming=self._resume is not None, on_notice=self._notice)
+        self.writer = RunWriter.open(self._run_dir_arg, self.config.data.task, self._snapshot, on_notice=self._notice,
+                                     resuming=self._resume is not None, tensorboard=self.config.train.tensorboard)
         self.run_dir = self.writer.run
         self._run_dir_arg = self.run_dir.path  # a second fit() of this Trainer continues in the same folder
         self.writer.start()
