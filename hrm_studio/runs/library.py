@@ -10,7 +10,7 @@ Folders: a run folder is one with a run config (`RunDir.holds_run`). The scan lo
 runs folder and of every added folder (an added folder may also be a run itself), and one
 level into sweep folders (a folder with a sweep.json holding its runs).
 
-Rename and delete refuse a running run (its writer still has files open there) and say
+Rename and move-to-trash refuse a running run (its writer still has files open there) and say
 why in one sentence; they never touch a folder that is not a run folder.
 """
 
@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from hrm_studio.costs import format_bytes
 from hrm_studio.errors import UserError
@@ -156,15 +155,23 @@ def rename_run(path: str | Path, new_name: str) -> Path:
     return target
 
 
-def delete_run(path: str | Path) -> None:
-    """Delete a run folder and everything in it."""
+TrashMover = Callable[[Path], str | None]   # moves a folder to the trash: where it went, or None
+
+
+def trash_run(path: str | Path, move_to_trash: TrashMover) -> str:
+    """Move a run folder and everything in it to the system trash; returns where it went.
+
+    The trash itself is the desktop's (the window passes Qt's `QFile.moveToTrash`), so this stays
+    Qt-free. It never deletes: when the trash cannot take the folder, the folder stays and the
+    UserError says so."""
     path = Path(path)
-    _require_run_not_running(path, "deleted")
-    try:
-        shutil.rmtree(path)
-    except OSError as exc:
-        raise UserError(f"Could not delete all of {path}: {exc.strerror or exc}. What is left is still "
-                        f"there; check the folder's permissions.") from None
+    _require_run_not_running(path, "moved to the trash")
+    where = move_to_trash(path)
+    if where is None:
+        raise UserError(f"{path.name} could not be moved to the trash: this system has no trash that "
+                        f"can take {path.parent} (a network or removable disk often has none). Nothing was "
+                        f"deleted. To free the space, delete the folder yourself: {path}")
+    return where
 
 
 def folder_size(path: str | Path) -> int:
@@ -180,9 +187,10 @@ def folder_size(path: str | Path) -> int:
 
 
 def deletion_question(paths: Iterable[str | Path]) -> str:
-    """The confirmation question: which folders go, and how much each holds."""
+    """The confirmation question: which folders go to the trash, and how much each holds."""
     paths = [Path(p) for p in paths]
     listed = "\n".join(f"  {p} ({format_bytes(folder_size(p))})" for p in paths)
     what = f"the run {paths[0].name}" if len(paths) == 1 else f"these {len(paths)} runs"
-    return (f"Delete {what}?\n\n{listed}\n\nEverything in {'it' if len(paths) == 1 else 'them'} goes: settings, "
-            f"history, checkpoints and predictions. This cannot be undone.")
+    them = "it" if len(paths) == 1 else "them"
+    return (f"Move {what} to the trash?\n\n{listed}\n\nEverything in {them} goes: settings, history, "
+            f"checkpoints and predictions. You can restore {them} from the system trash.")

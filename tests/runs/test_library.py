@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hrm_studio.errors import UserError
-from hrm_studio.runs.library import check_name, deletion_question, delete_run, rename_run, scan_library
+from hrm_studio.runs.library import check_name, deletion_question, rename_run, scan_library, trash_run
 
 
 def make_run(folder: Path, state: str = "finished", epochs: int = 2, **config: object) -> Path:
@@ -55,8 +55,13 @@ def test_rename_and_delete_refuse_a_running_run_and_a_taken_name(tmp_path):
     make_run(tmp_path / "taken")
     with pytest.raises(UserError, match="still training"):
         rename_run(live, "other")
+    moved: list[Path] = []
+
+    def mover(path: Path) -> str | None:
+        moved.append(path)
+        return f"/trash/{path.name}"
     with pytest.raises(UserError, match="still training"):
-        delete_run(live)
+        trash_run(live, mover)
     with pytest.raises(UserError, match="already a folder called taken"):
         rename_run(done, "taken")
     with pytest.raises(UserError):
@@ -65,11 +70,14 @@ def test_rename_and_delete_refuse_a_running_run_and_a_taken_name(tmp_path):
     new = rename_run(done, "renamed")
     assert new == tmp_path / "renamed" and (new / "config.json").exists() and not done.exists()
     question = deletion_question([new])
-    assert str(new) in question and "bytes" in question
-    delete_run(new)
-    assert not new.exists() and live.exists()
+    assert str(new) in question and "bytes" in question and "trash" in question
+    assert trash_run(new, mover) == "/trash/renamed" and moved == [new]
     with pytest.raises(UserError, match="not an HRM Studio run folder"):
-        delete_run(tmp_path)
+        trash_run(tmp_path, mover)
+    kept = make_run(tmp_path / "kept")
+    with pytest.raises(UserError, match="could not be moved to the trash.*Nothing was deleted"):
+        trash_run(kept, lambda path: None)   # no trash here: the folder stays, nothing is deleted
+    assert moved == [new] and (kept / "config.json").exists() and live.exists()
 
 
 def test_run_library_modules_import_without_qt():

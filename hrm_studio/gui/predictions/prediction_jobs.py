@@ -21,6 +21,7 @@ from hrm_studio.config import RunConfig
 from hrm_studio.errors import UserError
 from hrm_studio.gui.widgets.background import JobError, JobRunner
 from hrm_studio.gui.predictions.predictions_tab import PredictionsTab
+from hrm_studio.runstore.keys import RunState
 from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet
 from hrm_studio.runstore.run_dir import RunDir
 
@@ -67,7 +68,9 @@ def evaluate_split(source: PredictionSource, split: str, on_progress: Callable[[
         return None
     ps = result[0]
     note = ""
-    if source.run_dir is not None and source.run_dir.is_dir():
+    # Kept in the run folder for next time, unless another process is still training that run: the folder
+    # is its writer's, and predictions of an older checkpoint could land over the ones it writes at its end.
+    if source.run_dir is not None and source.run_dir.is_dir() and RunDir(source.run_dir).state() != RunState.RUNNING:
         try:
             ps.save(RunDir(source.run_dir).predictions_path(split))
         except OSError as exc:

@@ -33,7 +33,8 @@ from hrm_studio.gui.shell.user_state import UserState
 from hrm_studio.runs.compare import ComparedRun, load_runs
 from hrm_studio.runs.discovery import RunInfo
 from hrm_studio.runstore.keys import RunState
-from hrm_studio.runs.library import LibraryScan, deletion_question, delete_run, rename_run, scan_library
+from hrm_studio.gui.runs.trash import move_to_trash
+from hrm_studio.runs.library import LibraryScan, deletion_question, rename_run, scan_library, trash_run
 
 POLL_MS = 2000          # re-scan while visible: new epochs and ended processes change no folder listing
 WATCH_DELAY_MS = 250    # a burst of file events (a run folder being created) becomes one scan
@@ -133,7 +134,7 @@ class RunsTab(QWidget):
                                      "settings side by side (select two or more with Ctrl or Shift).",
                                      self._compare_selected)
         self.rename_button = button("Rename…", "Rename the selected run's folder.", self._prompt_rename)
-        self.delete_button = button("Delete…", "Delete the selected runs' folders (asks first).",
+        self.delete_button = button("Delete…", "Move the selected runs' folders to the trash (asks first).",
                                     self._prompt_delete)
         self.folder_button = button("Show folder", "Show the run's folder in the file manager.",
                                     self._show_folder)
@@ -385,7 +386,8 @@ class RunsTab(QWidget):
         return path.resolve().parent in parents
 
     def delete(self, paths: Iterable[str | Path]) -> list[Path]:
-        """Delete run folders after one confirmation naming each folder and its size; returns what went."""
+        """Move run folders to the system trash after one confirmation naming each folder and its size;
+        returns what went. A folder the trash cannot take stays where it is (nothing is deleted for good)."""
         paths = [Path(p) for p in paths]
         if not paths:
             return []
@@ -397,22 +399,22 @@ class RunsTab(QWidget):
         question = deletion_question(paths)
         if not self.confirm("Delete runs" if len(paths) > 1 else "Delete run", question):
             return []
-        gone = []
+        gone: dict[Path, str] = {}
         for path in paths:
             try:
-                delete_run(path)
+                gone[path] = trash_run(path, move_to_trash)
             except UserError as exc:
                 self.error.emit(str(exc))
                 continue
-            gone.append(path)
             if self.state is not None:
                 self.state.remove_library_folder(path)
         self.refresh()
         for path in gone:
             self.deleted.emit(path)
         if gone:
-            self.message.emit(f"Deleted {', '.join(p.name for p in gone)}.")
-        return gone
+            where = "; ".join(f"{path.name} → {place}" for path, place in gone.items())
+            self.message.emit(f"Moved to the trash (restore from there if needed): {where}.")
+        return list(gone)
 
     def compare(self, paths: Iterable[str | Path]) -> None:
         """Read the runs' settings and histories on a worker thread, then show them side by side."""
@@ -489,6 +491,10 @@ class RunsTab(QWidget):
         target = Path(path)
         if not target.suffix:
             target = target.with_suffix("." + chosen.split("*.")[-1].rstrip(")"))
+            # The dialog asked before replacing the typed name, not the one with its extension added.
+            if target.exists() and not self.confirm("Replace file?", f"{target.name} already exists in "
+                                                    f"{target.parent}. Replace it?"):
+                return
         try:
             write(target)
         except UserError as exc:

@@ -2,18 +2,26 @@
 
 `main()` is what `hrm-studio` (no subcommand) and `hrm-studio gui` call. It never sets a
 Qt platform: a headless machine needs QT_QPA_PLATFORM=offscreen or xvfb-run from the
-caller, exactly as for any other Qt program.
+caller, exactly as for any other Qt program. Where Qt would abort instead (Linux, xcb
+libraries missing or no X display), `platform_check` says why first and main() returns 2.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import QTimer
 
-from hrm_studio.gui.shell.qt_app import create_application, dispose
+from hrm_studio.gui.shell.qt_app import create_application, dispose, platform_problem
+
+if TYPE_CHECKING:
+    from hrm_studio.gui.shell.main_window import MainWindow
+    from hrm_studio.gui.shell.opened_run import OpenedRun
+
+PLATFORM_FAILED = 2   # the exit code when Qt could not open a window
 
 
 def _close_on_ctrl_c(window: "object") -> QTimer:
@@ -25,9 +33,26 @@ def _close_on_ctrl_c(window: "object") -> QTimer:
     return ticker
 
 
+def _say_when_opened(window: "MainWindow", count: int) -> None:
+    """One line on stdout per path from the command line once it is open: what a terminal, a
+    launcher's log or a test can see."""
+    left = [count]
+
+    def said(opened: "OpenedRun") -> None:
+        print(f"opened {opened.run_dir or opened.checkpoint or opened.name}", flush=True)
+        left[0] -= 1
+        if left[0] == 0:
+            window.opened.disconnect(said)
+    window.opened.connect(said)
+
+
 def main(paths: Sequence[str] = (), *, self_test: bool = False, screenshot: str | None = None,
          show: str | None = None) -> int:
-    """Open the window (and `paths[0]`, a run folder or checkpoint); return the exit code."""
+    """Open the window (and `paths`: run folders or checkpoints); return the exit code."""
+    problem = platform_problem()
+    if problem is not None:   # Qt would abort with a misleading message: say what to install instead
+        print(problem.message(), file=sys.stderr)
+        return PLATFORM_FAILED
     app = create_application()
     if self_test:
         from hrm_studio.gui.shell.self_test import run_self_test
@@ -41,8 +66,9 @@ def main(paths: Sequence[str] = (), *, self_test: bool = False, screenshot: str 
     if show:
         window.show_tab(show)
     window.show()
-    for path in paths[:1]:
-        window.open_path(path)
+    if paths:   # each in turn, as a drop does; the window shows the last, the Runs tab lists them all
+        _say_when_opened(window, len(paths))
+        window.opening.open_paths(paths)
     if screenshot:
         from hrm_studio.gui.shell.screenshot import save_when_idle
 

@@ -1,8 +1,10 @@
 """Save and export: checkpoints, models, plots, history, prediction pictures.
 
 Every command takes its path; the `prompt_…` methods only ask `window.prompts` for it
-first, so tests and scripts never meet a modal dialog. Work that touches torch runs on
-the window's JobRunner.
+first, so tests and scripts never meet a modal dialog. A command replaces only the file its
+path names: one it would write besides (an added extension, the JSON beside a .safetensors,
+a non-empty folder for an official export) that already exists makes it refuse. Work that
+touches torch runs on the window's JobRunner.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Callable
 from hrm_studio.errors import UserError
 from hrm_studio.gui.metrics.history_export import save_history
 from hrm_studio.gui.metrics.plot_export import save_plot
-from hrm_studio.gui.shell.model_export import export_model, normalise_target
+from hrm_studio.gui.shell.model_export import export_model, normalise_target, unnamed_existing, unnamed_refusal
 from hrm_studio.gui.shell.window_part import WindowPart
 
 PREDICTION_PICTURES = {"png": ("-puzzle.png", "PNG image (*.png)"), "gif": ("-steps.gif", "GIF animation (*.gif)"),
@@ -29,6 +31,8 @@ class FileCommands(WindowPart):
     def save_checkpoint(self, path: str | Path) -> None:
         """Mid-run: the trainer saves between two steps. Otherwise the open checkpoint is written."""
         w = self.window
+        if self._replaces_unnamed(path, "pt"):
+            return
         path = normalise_target(path, "pt")
         if w.controller.save_checkpoint(path):
             self._message(f"Saving a checkpoint to {path} after the current step…")
@@ -51,6 +55,8 @@ class FileCommands(WindowPart):
         """fmt: 'pt', 'safetensors' or 'hrm'. Mid-run, the current weights are saved first."""
         w = self.window
         path = Path(path)
+        if self._replaces_unnamed(path, fmt):
+            return
         if w.controller.active:
             tmp = Path(tempfile.mkdtemp(prefix="hrm-studio-export-")) / "current.pt"
             w.session.export_after_save(tmp, path, fmt)
@@ -76,6 +82,13 @@ class FileCommands(WindowPart):
                     shutil.rmtree(cleanup, ignore_errors=True)
         self._message(f"Exporting the model to {out}…")
         w.jobs.submit(work, w.files_written, w.job_failed)
+
+    def _replaces_unnamed(self, path: str | Path, fmt: str) -> bool:
+        """Refuse (with the banner's sentence) a save that would replace files `path` does not name."""
+        unnamed = unnamed_existing(path, fmt)
+        if unnamed:
+            self.window.show_error(unnamed_refusal(path, fmt, unnamed))
+        return bool(unnamed)
 
     def export_plots(self, path: str | Path) -> Path | None:
         dashboard = self.window.dashboard

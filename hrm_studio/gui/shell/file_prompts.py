@@ -2,7 +2,9 @@
 
 Every window action that needs a path asks this object and then calls a method that
 takes the path, so tests (and scripts) call those methods directly and never meet a
-modal dialog.
+modal dialog. The save dialog asks before replacing the name that was typed; when an
+extension is added to that name afterwards, `with_suffix` asks about the file that name
+now means, so nothing is replaced without a yes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from hrm_studio.gui.metrics.history_export import HISTORY_FORMATS
-from hrm_studio.gui.shell.model_export import MODEL_FORMATS, format_for_filter
+from hrm_studio.gui.shell.model_export import MODEL_FORMATS, format_for_filter, normalise_target
 from hrm_studio.gui.metrics.plot_export import PLOT_FORMATS
 
 CHECKPOINT_FILTER = ("Checkpoints (*.pt *.pth *.safetensors step_*);;HRM Studio checkpoint (*.pt);;"
@@ -34,22 +36,26 @@ class FilePrompts:
     def save_checkpoint(self, suggested: Path) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Save checkpoint", str(suggested),
                                               "HRM Studio checkpoint (*.pt)")
-        return Path(path) if path else None
+        return self.extended(path, normalise_target(path, "pt")) if path else None
 
     def export_plots(self, suggested: Path) -> Path | None:
         path, chosen = QFileDialog.getSaveFileName(self.parent, "Export plots", str(suggested),
                                                    ";;".join(PLOT_FORMATS.values()))
-        return _with_suffix(path, chosen, PLOT_FORMATS)
+        return self.extended(path, _with_suffix(path, chosen, PLOT_FORMATS))
 
     def export_history(self, suggested: Path) -> Path | None:
         path, chosen = QFileDialog.getSaveFileName(self.parent, "Export history", str(suggested),
                                                    ";;".join(HISTORY_FORMATS.values()))
-        return _with_suffix(path, chosen, HISTORY_FORMATS)
+        return self.extended(path, _with_suffix(path, chosen, HISTORY_FORMATS))
 
     def export_model(self, suggested: Path) -> tuple[Path, str] | None:
         path, chosen = QFileDialog.getSaveFileName(self.parent, "Export model", str(suggested),
                                                    ";;".join(MODEL_FORMATS.values()))
-        return (Path(path), format_for_filter(chosen)) if path else None
+        if not path:
+            return None
+        fmt = format_for_filter(chosen)
+        target = self.extended(path, normalise_target(path, fmt))
+        return (target, fmt) if target is not None else None
 
     def save_image(self, suggested: Path, file_filter: str) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Save picture", str(suggested), file_filter)
@@ -57,7 +63,17 @@ class FilePrompts:
             return None
         result = Path(path)
         wanted = ".gif" if "gif" in file_filter else ".png"
-        return result if result.suffix.lower() == wanted else result.with_name(result.name + wanted)
+        if result.suffix.lower() != wanted:
+            result = result.with_name(result.name + wanted)
+        return self.extended(path, result)
+
+    def extended(self, typed: str, result: Path | None) -> Path | None:
+        """`result`, the typed name with its extension added; when that file exists, only if the person
+        agrees to replace it (the dialog asked about the typed name, not this one)."""
+        if result is None or result == Path(typed) or not result.exists():
+            return result
+        question = f"{result.name} already exists in {result.parent}. Replace it?"
+        return result if self.confirm("Replace file?", question) else None
 
     def confirm(self, title: str, question: str) -> bool:
         answer = QMessageBox.question(self.parent, title, question,

@@ -24,6 +24,7 @@ from hrm_studio.errors import ConfigError
 from hrm_studio.gui.shell.actions import create_actions
 from hrm_studio.gui.shell.app_icon import app_icon
 from hrm_studio.gui.shell.file_commands import FileCommands
+from hrm_studio.gui.shell.file_drop import FileDrop
 from hrm_studio.gui.shell.file_prompts import FilePrompts
 from hrm_studio.gui.shell.notice_display import NoticeDisplay
 from hrm_studio.gui.shell.opened_run import OpenedRun
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.commands = create_actions(self)
         self.lifecycle, self.opening = RunLifecycle(self), RunOpening(self)
         self.files, self.sweep_commands = FileCommands(self), SweepCommands(self)
+        self.drops = FileDrop(self)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         build_central(self)

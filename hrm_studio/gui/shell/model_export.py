@@ -1,7 +1,9 @@
 """Export a checkpoint's weights as .pt, .safetensors (+ config JSON) or an official HRM folder.
 
 Runs on a JobRunner thread (it imports torch and may write a large file); the same
-`export_weights` the `hrm-studio export` command uses does the writing.
+`export_weights` the `hrm-studio export` command uses does the writing. Before that, the
+window refuses an export that would replace a file the person did not name
+(`unnamed_existing`): the JSON beside a .safetensors can be a run's config.json.
 """
 
 from __future__ import annotations
@@ -27,6 +29,31 @@ def normalise_target(path: str | Path, fmt: str) -> Path:
     if fmt in ("pt", "safetensors") and path.suffix.lower() != f".{fmt}":
         path = path.with_name(path.name + f".{fmt}")
     return path
+
+
+def unnamed_existing(out: str | Path, fmt: str) -> list[Path]:
+    """Files that exporting `fmt` to `out` would replace although `out` does not name them: the name
+    with the format's extension added, the config JSON written beside a .safetensors, and whatever
+    the folder of an official export (`hrm`: step_N + all_config.yaml) already holds. Mirrors
+    `checkpoint.export_weights`, which imports torch, so the window can refuse before any work."""
+    named = Path(out)
+    target = normalise_target(named, fmt)
+    if fmt == "hrm":
+        return sorted(target.iterdir()) if target.is_dir() else []
+    others = [target] if target != named else []
+    if fmt == "safetensors":
+        others.append(target.with_suffix(".json"))
+    return [p for p in others if p.exists()]
+
+
+def unnamed_refusal(out: str | Path, fmt: str, unnamed: list[Path]) -> str:
+    """The banner's sentence when an export would replace files nobody chose."""
+    if fmt == "hrm":
+        return (f"Nothing was written: {out} is not empty ({len(unnamed)} files or folders, e.g. {unnamed[0].name}). "
+                f"An official HRM export goes into a new or empty folder: choose one.")
+    names = ", ".join(p.name for p in unnamed)
+    return (f"Nothing was written: saving to {out} would also replace {names}, which you did not choose. "
+            f"Choose another name, or type the full name of the file to replace.")
 
 
 def export_model(checkpoint: Path, fmt: str, out: Path, fallback: RunConfig) -> list[Path]:

@@ -6,16 +6,26 @@ Apart from `app.main()` (the entry point) so that the entry point and what it st
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
+from PySide6.QtCore import QLibraryInfo
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from hrm_studio import __version__
 from hrm_studio.gui.shell.app_icon import APP_ID, apply_app_icon
+from hrm_studio.gui.shell.platform_check import PlatformProblem, check_platform
 
 DESKTOP_FILE_NAME = APP_ID  # packaging/linux/<APP_ID>.desktop; also the icon's installed name
+
+
+def platform_problem() -> PlatformProblem | None:
+    """What would make Qt abort when the QApplication is created (Linux xcb: missing libraries, no display)."""
+    plugins = QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)
+    return check_platform(os.environ, Path(plugins) if plugins else None)
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -29,7 +39,6 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     apply_app_icon(app)
     return app  # type: ignore[return-value]
-
 
 
 def dispose(window: "object") -> None:

@@ -7,6 +7,7 @@ module applies them to the widgets: plots, status bar, Start choice, Predictions
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,12 @@ class RunLifecycle(WindowPart):
         if blocker:
             self._message(blocker, 8000)
             return False
-        plan = w.session.plan_start(w.settings.config())
+        try:
+            plan = w.session.claim_folder(w.session.plan_start(w.settings.config()))
+        except OSError as exc:
+            w.show_error(f"Could not create a folder for the run in {w.runs_root}: {exc.strerror or exc}. Check "
+                         f"that the disk has space and the folder can be written.")
+            return False
         w.following.stop()
         if plan.mode is StartMode.RESUME:
             w.resume_offer.forget(plan.run_dir)
@@ -141,6 +147,9 @@ class RunLifecycle(WindowPart):
             w.start_choice.offer(ended.offer, default=ended.mode)
         # After a failure the banner says what happened; evaluating now would only bury it.
         w.prediction_jobs.training_ended(prediction_source(ended.source), evaluate=ended.evaluate)
+        if w.session.run_dir is not None:
+            with contextlib.suppress(OSError):   # only an empty folder goes: one claimed by a start that failed
+                w.session.run_dir.rmdir()        # before writing anything
         for folder in ended.dropped_exports:
             shutil.rmtree(folder, ignore_errors=True)
             w.show_error("The model export was not made because the run ended first; export it again "

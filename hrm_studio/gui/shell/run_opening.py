@@ -1,5 +1,5 @@
 """Opening a checkpoint or run folder into the window (from a menu, the recent list, the Runs
-tab, the resume offer or the command line), following a run another process still trains,
+tab, the resume offer, the command line or a drop), following a run another process still trains,
 and keeping up with runs renamed or deleted in the Runs tab.
 
 Reading a checkpoint imports torch, so it runs on the window's JobRunner; the result is
@@ -9,7 +9,7 @@ applied here on the GUI thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from hrm_studio.gui.shell.opened_run import OpenedRun, open_checkpoint, open_run_folder
 from hrm_studio.gui.shell.run_lifecycle import prediction_source
@@ -17,31 +17,40 @@ from hrm_studio.gui.shell.session import StartMode, ended_elsewhere_words
 from hrm_studio.runstore.follow import FollowUpdate
 from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.gui.shell.window_part import WindowPart
+from hrm_studio.gui.widgets.background import JobError
 
 Then = Callable[[OpenedRun], Any] | None
+After = Callable[[], Any] | None
 
 
 class RunOpening(WindowPart):
     """Open, follow and reopen runs for the window."""
 
     # ----- open ----------------------------------------------------------------------------------
-    def open_checkpoint(self, path: str | Path) -> None:
+    def open_checkpoint(self, path: str | Path, after: After = None) -> None:
         path = Path(path)
         current = self.window.settings.config()
-        self._open(lambda: open_checkpoint(path, current), path, "checkpoint")
+        self._open(lambda: open_checkpoint(path, current), path, "checkpoint", after=after)
 
-    def open_run_folder(self, path: str | Path, then: Then = None) -> None:
+    def open_run_folder(self, path: str | Path, then: Then = None, after: After = None) -> None:
         path = Path(path)
         current = self.window.settings.config()
-        self._open(lambda: open_run_folder(path, current), path, "run", then)
+        self._open(lambda: open_run_folder(path, current), path, "run", then, after)
 
-    def open_path(self, path: str | Path) -> None:
+    def open_path(self, path: str | Path, after: After = None) -> None:
         """A run folder or a checkpoint, whichever `path` is."""
         path = Path(path)
         if RunDir.holds_run(path):
-            self.open_run_folder(path)
+            self.open_run_folder(path, after=after)
         else:
-            self.open_checkpoint(path)
+            self.open_checkpoint(path, after=after)
+
+    def open_paths(self, paths: Sequence[str | Path]) -> None:
+        """Open each path in turn, as `open_path` does (paths on the command line, files dropped on the
+        window): each lands in the recent list and the Runs tab, and the window shows the last one."""
+        paths = list(paths)
+        if paths:
+            self.open_path(paths[0], after=lambda: self.open_paths(paths[1:]))
 
     def resume_run(self, path: str | Path) -> None:
         """Open a run folder and continue it at once from its last complete epoch (the resume offer)."""
@@ -56,13 +65,25 @@ class RunOpening(WindowPart):
             w.start()
         self.open_run_folder(path, then=go_on)
 
-    def _open(self, work: Callable[[], OpenedRun], path: Path, kind: str, then: Then = None) -> None:
+    def _open(self, work: Callable[[], OpenedRun], path: Path, kind: str, then: Then = None,
+              after: After = None) -> None:
+        """`then(opened)` once it is shown; `after()` once the attempt is over, whether it opened or not."""
         w = self.window
         if w.controller.active:
             w.show_error("Stop the run before opening another one.")
             return
         self._message(f"Opening {path}…")
-        w.jobs.submit(work, lambda opened: self.apply(opened, path, kind, then), w.job_failed)
+
+        def done(opened: OpenedRun) -> None:
+            self.apply(opened, path, kind, then)
+            if after is not None:
+                after()
+
+        def failed(error: JobError) -> None:
+            w.job_failed(error)
+            if after is not None:
+                after()
+        w.jobs.submit(work, done, failed)
 
     def apply(self, opened: OpenedRun, path: Path, kind: str, then: Then = None) -> None:
         """Show what was opened: settings, curves, Start choice, and its predictions."""

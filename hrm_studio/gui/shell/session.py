@@ -9,7 +9,7 @@ So those rules are tested with plain objects, without a window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -18,7 +18,7 @@ from hrm_studio.config import RunConfig
 from hrm_studio.events import Failed, Finished
 from hrm_studio.gui.shell.opened_run import OpenedRun
 from hrm_studio.runstore.keys import CheckpointKind, RunState
-from hrm_studio.runstore.run_dir import RunDir, free_run_dir
+from hrm_studio.runstore.run_dir import RunDir, claim_new_run_dir, free_run_dir
 
 # `live` settings the Trainer cannot take mid-run yet: its epoch loop reads `epochs` once.
 NOT_LIVE_YET = frozenset({"epochs"})
@@ -203,6 +203,19 @@ class Session:
         if self.mode is StartMode.WEIGHTS and opened is not None and opened.checkpoint is not None:
             return StartPlan(StartMode.WEIGHTS, config, run_dir, init_weights=opened.checkpoint)
         return StartPlan(StartMode.SCRATCH, config, run_dir)
+
+    def claim_folder(self, plan: StartPlan) -> StartPlan:
+        """`plan` with its folder created now, so that nothing else writes there.
+
+        Why: the name `plan_start` picked was free then, but a CLI run or a sweep started in the
+        same second may have taken it since; `claim_new_run_dir` creates a fresh folder with an
+        atomic mkdir. The one folder Start writes into as it is: the opened run's own, when
+        continuing it."""
+        opened = self.opened
+        if (plan.mode is StartMode.RESUME and opened is not None and opened.run_dir is not None
+                and plan.run_dir == opened.run_dir):
+            return plan
+        return replace(plan, run_dir=claim_new_run_dir(self.runs_root, plan.config.data.task))
 
     def begin(self, plan: StartPlan) -> None:
         """Start was pressed: the window now shows the run `plan` trains."""

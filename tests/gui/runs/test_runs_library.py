@@ -83,7 +83,7 @@ def test_filter_and_sort(qtbot, make_window, tmp_path):
     assert [r.name for r in tab.shown_runs()] == ["c-live"]
 
 
-def test_rename_and_delete_refuse_a_running_run(qtbot, make_window, tmp_path):
+def test_rename_and_delete_refuse_a_running_run(qtbot, make_window, tmp_path, trash):
     root = tmp_path / "runs"
     done = fake_run(root, "done")
     live = fake_run(root, "live", state="running")
@@ -117,7 +117,7 @@ def test_rename_and_delete_refuse_a_running_run(qtbot, make_window, tmp_path):
     assert "KB" in asked[-1]                                             # the folder's size is named
     window.confirm = lambda title, text: True
     tab.delete_button.click()
-    assert not (root / "renamed").exists()
+    assert not (root / "renamed").exists() and (trash / "files" / "renamed" / "config.json").is_file()
     assert sorted(r.name for r in tab.runs()) == ["live", "taken"]
 
 

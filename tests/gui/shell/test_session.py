@@ -212,6 +212,23 @@ def test_locks_while_training_and_while_continuing(stopped_run):
     assert not Session.takes_live("stop_at_exact", IDLE)
 
 
+def test_start_claims_a_fresh_folder_and_writes_into_an_existing_run_only_to_continue_it(stopped_run, config):
+    """The folder plan_start named was free then; a CLI run started in the same second may have taken it
+    before Start trains. Only continuing the opened run writes into a folder that holds a run."""
+    session, run, _ = stopped_run
+    before = {p: p.read_bytes() for p in run.path.rglob("*") if p.is_file()}
+    assert session.claim_folder(session.plan_start(with_epochs(config, 10))).run_dir == run.path    # Continue
+    for mode in (StartMode.WEIGHTS, StartMode.SCRATCH):
+        session.choose(mode)
+        plan = session.plan_start(config)
+        taken = make_run(plan.run_dir, config, epochs_done=1, state=RunState.FINISHED)   # someone else's, now
+        claimed = session.claim_folder(plan)
+        assert claimed.mode is mode and claimed.run_dir != taken.path and claimed.run_dir != run.path
+        assert claimed.run_dir.is_dir() and list(claimed.run_dir.iterdir()) == []
+        assert RunDir.holds_run(taken.path)
+    assert {p: p.read_bytes() for p in run.path.rglob("*") if p.is_file()} == before
+
+
 # ----- after a run ------------------------------------------------------------------------------
 @pytest.fixture
 def training(tmp_path: Path, config: RunConfig) -> tuple[Session, RunConfig]:
