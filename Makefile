@@ -1,25 +1,76 @@
 # The two commands of the README contract: `make run` and `make test`.
-# Both go through `make setup`, which creates or refreshes .venv and is idempotent.
+# Both set up .venv first, and only as far as they need: `make run` installs what running
+# needs (`pip install -e .`), `make test` adds the test tools (`-e '.[test]'`). Each install
+# leaves a stamp in .venv, so a second `make run` or `make test` installs nothing.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+MIN_PYTHON := 3.11
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: setup run test bench clean
+COMMA := ,
+# Exits 0 on a Python at least $(MIN_PYTHON), 1 on an older one (written to run on any Python).
+NEW_ENOUGH := import sys; sys.exit(int(sys.version_info[:2] < ($(subst .,$(COMMA),$(MIN_PYTHON)))))
+# A PYTHON named on the command line (or in the environment) also asks for a .venv of its version.
+ifneq ($(origin PYTHON),file)
+WANTED := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+endif
+VENV_FITS := import sys; sys.exit(int(sys.version_info[:2] < ($(subst .,$(COMMA),$(MIN_PYTHON)))$(if \
+    $(WANTED), or "%d.%d" % sys.version_info[:2] != "$(WANTED)")))
+# A .venv is reused only while its python runs, is new enough and is the version asked for. One
+# made by an old Python, or whose Python has gone, is rebuilt: its stamps are out of date.
+VENV_OK := $(shell $(PY) -c '$(VENV_FITS)' >/dev/null 2>&1 && echo yes)
+STALE := $(if $(VENV_OK),,FORCE)
 
-setup: $(STAMP)
+# Fails with what to do, in two lines, when $(PYTHON) is missing or older than $(MIN_PYTHON).
+# Suggests a newer python3.X found on PATH, else how to install one.
+define CHECK_PYTHON
+if ! $(PYTHON) -c '$(NEW_ENOUGH)' >/dev/null 2>&1; then \
+    found=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+    better=; for candidate in python3.14 python3.13 python3.12 python3.11; do \
+        if $$candidate -c '$(NEW_ENOUGH)' >/dev/null 2>&1; then better=$$candidate; break; fi; done; \
+    if [ -n "$$found" ]; then found="is Python $$found"; else found="was not found or does not run"; fi; \
+    echo "HRM Studio needs Python $(MIN_PYTHON) or newer; '$(PYTHON)' $$found." >&2; \
+    if [ -n "$$better" ]; then echo "This machine has $$better: run  make $(or $(MAKECMDGOALS),setup) PYTHON=$$better" >&2; \
+    else echo "Install python$(MIN_PYTHON) (e.g. sudo apt-get install python$(MIN_PYTHON) python$(MIN_PYTHON)-venv) and run:  make $(or $(MAKECMDGOALS),setup) PYTHON=python$(MIN_PYTHON)" >&2; fi; \
+    exit 1; \
+fi
+endef
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+.PHONY: setup setup-test check-python venv run test bench clean FORCE
+setup: $(RUN_STAMP)
+setup-test: $(TEST_STAMP)
+FORCE:
+
+check-python:
+	@$(CHECK_PYTHON)
+
+# Keeps a working .venv; otherwise checks $(PYTHON) and builds .venv afresh with it.
+venv:
+	@if ! $(PY) -c '$(VENV_FITS)' >/dev/null 2>&1; then \
+	    $(CHECK_PYTHON); \
+	    if [ -e $(VENV) ]; then echo "$(VENV) was made by a missing, too old or other Python: rebuilding it with $(PYTHON)."; fi; \
+	    rm -rf $(VENV); \
+	    $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; \
+	fi
+
+$(RUN_STAMP): pyproject.toml $(STALE) | venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# The test extras include everything running needs, so `make run` afterwards installs nothing.
+$(TEST_STAMP): pyproject.toml $(STALE) | venv
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(RUN_STAMP) $@
 
 run: setup
 	$(VENV)/bin/hrm-studio
 
 # lint-imports checks the architecture's import contracts (pyproject.toml) before the suite runs.
-test: setup
+test: setup-test
 	$(VENV)/bin/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 

@@ -1,8 +1,11 @@
-"""Find files in the top-level `resources/` folder, from a checkout or a packaged build.
+"""Find HRM Studio's icons, palettes and other non-code files, however it was installed.
 
-Why a helper: code must never build resource paths itself. A source checkout (or an
-editable install) has `resources/` beside the package; a PyInstaller build unpacks it
-under `sys._MEIPASS`. One function keeps both working and names the missing file.
+Why a helper: code must never build resource paths itself. The files live in the top-level
+`resources/` folder of the repository, which pyproject.toml installs as the package
+`hrm_studio.resources` (its `package-dir`), so `importlib.resources` finds them in every pip
+layout: editable, `--user`, `--prefix`, `--target`, a wheel. A PyInstaller build puts them in
+`hrm_studio/resources` under `sys._MEIPASS`; a checkout that was never installed has them
+beside the package. One function tries these in turn and names the missing file.
 """
 
 from __future__ import annotations
@@ -10,17 +13,36 @@ from __future__ import annotations
 import json
 import sys
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+RESOURCE_PACKAGE = "hrm_studio.resources"
+
+
+def _installed_folder() -> Path | None:
+    """The resources package's folder on disk, or None when it is not importable."""
+    try:
+        folder = resources.files(RESOURCE_PACKAGE)
+    except ModuleNotFoundError:  # an uninstalled checkout, or an install from before resources moved
+        return None
+    # Every supported install unpacks the files on disk; a zip import would give another kind.
+    return folder if isinstance(folder, Path) else None
+
+
+def _candidates() -> list[Path]:
+    """Where the resources may be, most specific first."""
+    found = [folder for folder in [_installed_folder()] if folder is not None]
+    bundled = getattr(sys, "_MEIPASS", None)
+    if bundled:
+        found.append(Path(bundled) / "hrm_studio" / "resources")
+    found.append(Path(__file__).resolve().parent.parent / "resources")
+    return found
 
 
 def resources_dir() -> Path:
     """The folder holding HRM Studio's icons, palettes and other non-code files."""
-    bundled = getattr(sys, "_MEIPASS", None)
-    candidates = ([Path(bundled) / "resources"] if bundled else []) + [
-        Path(__file__).resolve().parent.parent / "resources",
-        Path(sys.prefix) / "share" / "hrm-studio" / "resources",
-    ]
+    candidates = _candidates()
     for folder in candidates:
         if folder.is_dir():
             return folder

@@ -1,9 +1,11 @@
-"""Resources the code names exist and ship in every kind of install; one version string;
-the packaged build's recipe is in place but stays out of `make test`."""
+"""Resources the code names exist and ship, as package data, in every kind of install; one
+version string; the packaged build's recipe is in place but stays out of `make test`."""
 
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -11,8 +13,9 @@ import sys
 import tomllib
 from pathlib import Path
 
-from hrm_studio import __version__
+from hrm_studio import __version__, resource_files
 from hrm_studio.gui.shell.app_icon import ICON_SIZES, ICON_SVG, icon_png
+from hrm_studio.render.grid_style import hex_to_rgb
 
 from .conftest import ROOT, project_version
 
@@ -38,48 +41,91 @@ def test_every_resource_the_code_names_exists():
     assert missing == []
 
 
-def data_files_patterns() -> dict[str, list[str]]:
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return pyproject["tool"]["setuptools"]["data-files"]
+def setuptools_config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+
+
+def resource_package(folder: Path) -> str:
+    """The package a folder of resources/ installs as (pyproject.toml's package-dir)."""
+    return ".".join(("hrm_studio", "resources", *folder.relative_to(ROOT / "resources").parts))
+
+
+def folders(top: Path) -> list[Path]:
+    return [top, *(path for path in top.rglob("*") if path.is_dir() and "__pycache__" not in path.parts)]
+
+
+def test_every_package_folder_is_listed_for_a_pip_install():
+    config = setuptools_config()
+    assert config["package-dir"] == {"hrm_studio.resources": "resources"}
+    code = {".".join(folder.relative_to(ROOT).parts) for folder in folders(ROOT / "hrm_studio")
+            if any(folder.glob("*.py"))}
+    data = {resource_package(folder) for folder in folders(ROOT / "resources")}
+    listed = set(config["packages"])
+    assert (sorted((code | data) - listed), sorted(listed - (code | data))) == ([], []), \
+        "[tool.setuptools] packages in pyproject.toml: (add these, remove these)"
 
 
 def test_every_resource_file_is_listed_for_a_pip_install():
-    patterns = [pattern for group in data_files_patterns().values() for pattern in group]
+    package_data = setuptools_config()["package-data"]
     unlisted = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "resources").rglob("*"))
-                if path.is_file() and not any(fnmatch.fnmatch(str(path.relative_to(ROOT)), p) and
-                                              Path(p).parent == path.relative_to(ROOT).parent for p in patterns)]
-    assert unlisted == [], "add these to [tool.setuptools.data-files] in pyproject.toml"
-    for target, group in data_files_patterns().items():
-        for pattern in group:
-            assert target == "share/hrm-studio/" + str(Path(pattern).parent), (target, pattern)
+                if path.is_file() and path.suffix not in (".py", ".pyc")
+                and not any(fnmatch.fnmatch(path.name, pattern)
+                            for pattern in package_data.get(resource_package(path.parent), []))]
+    assert unlisted == [], "add these to [tool.setuptools.package-data] in pyproject.toml"
 
 
-def test_a_wheel_install_finds_its_resources(tmp_path):
-    """Build a wheel from a copy of the project, install it into a bare venv, and look."""
+# Draws a 2×2 colour grid through the installed package and says where everything came from.
+RENDER_PROBE = """
+import numpy as np
+import hrm_studio
+from hrm_studio.data.grid import COLOUR_VOCAB_LABELS
+from hrm_studio.render.grid_geometry import grid_geometry
+from hrm_studio.render.grid_image import draw_grid
+from hrm_studio.render.grid_style import GridStyle
+from hrm_studio.resource_files import resource_path, resources_dir
+tokens = np.array([2, 3, 4, 5])  # colours 0, 1, 2, 3
+style = GridStyle.for_task({"display": "colour", "vocab_labels": list(COLOUR_VOCAB_LABELS)})
+image = draw_grid(tokens, grid_geometry((2, 2), tokens, tokens, frame=False), style, 8)
+print(hrm_studio.__version__, hrm_studio.__file__, resources_dir(), resource_path("icon/hrm-studio-48.png"))
+print(*image.getpixel((12, 4)))
+"""
+
+
+def test_pip_install_target_renders_a_grid_with_the_packaged_palettes(tmp_path):
+    """`pip install --target DIR .`, then draw a grid from DIR, outside the checkout (5–10 s: a wheel build)."""
     source = tmp_path / "src"
     shutil.copytree(ROOT / "hrm_studio", source / "hrm_studio", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "resources", source / "resources")
+    shutil.copytree(ROOT / "resources", source / "resources", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, source / name)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    built = subprocess.run([*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "-w",
-                            str(tmp_path / "wheel")], capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python"
-    wheel = next((tmp_path / "wheel").glob("hrm_studio-*.whl"))
-    installed = subprocess.run([*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)],
+    target = tmp_path / "target"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps"]
+    installed = subprocess.run([*pip, "--no-build-isolation", "--no-compile", "--target", str(target), str(source)],
                                capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stderr
-    probe = ("from hrm_studio import __version__; from hrm_studio.resource_files import resource_path;"
-             "print(__version__); print(resource_path('palettes.json')); print(resource_path('icon/hrm-studio-48.png'))")
-    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert not {"resources", "share"} & {p.name for p in target.iterdir()}, "resources go inside the package"
+    done = subprocess.run([sys.executable, "-c", RENDER_PROBE], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(target)})
     assert done.returncode == 0, done.stderr
-    version, palettes, icon = done.stdout.split()
+    version, module, folder, icon, *pixel = done.stdout.split()
     assert version == project_version()
-    assert Path(palettes) == venv / "share/hrm-studio/resources/palettes.json"
-    assert Path(icon).is_file()
+    assert Path(module) == target / "hrm_studio" / "__init__.py"
+    assert Path(folder) == target / "hrm_studio" / "resources" and Path(icon).is_file()
+    palettes = json.loads((ROOT / "resources" / "palettes.json").read_text(encoding="utf-8"))
+    assert tuple(map(int, pixel)) == hex_to_rgb(palettes["colour"]["1"])
+
+
+def test_resources_are_found_in_a_pyinstaller_bundle_and_in_an_uninstalled_checkout(tmp_path, monkeypatch):
+    def not_installed(package: str):
+        raise ModuleNotFoundError(package)
+
+    monkeypatch.setattr(resource_files.resources, "files", not_installed)
+    assert resource_files.resources_dir() == ROOT / "resources"
+    bundled = tmp_path / "hrm_studio" / "resources"
+    bundled.mkdir(parents=True)
+    (bundled / "palettes.json").write_text("{}")
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert resource_files.resource_path("palettes.json") == bundled / "palettes.json"
 
 
 def test_one_version_string():
@@ -114,10 +160,13 @@ def test_the_packaged_build_is_its_own_target():
 def test_the_spec_keeps_resources_and_drops_only_unused_torch_parts():
     spec = (ROOT / "packaging/pyinstaller/hrm-studio.spec").read_text(encoding="utf-8")
     compile(spec, "hrm-studio.spec", "exec")
-    assert '"resources"' in spec and 'copy_metadata("hrm-studio")' in spec
+    assert '"hrm_studio", "resources"' in spec and '"hrm_studio.resources"' in spec  # where importlib looks
+    assert 'copy_metadata("hrm-studio")' in spec
     entry = ROOT / "packaging/pyinstaller/hrm_studio_entry.py"
     assert "from hrm_studio.cli import main" in entry.read_text(encoding="utf-8")
     # Modules torch imports while it loads must never be excluded.
     excluded = re.search(r"EXCLUDED_MODULES = \[(.*?)\]", spec, re.S)[1]  # type: ignore[index]
-    for needed in ("torch._dynamo", "torch.distributed", "torch.testing", "sympy", "numpy", "PySide6.QtSvg"):
+    needed_modules = ("torch._dynamo", "torch.distributed", "torch.testing", "sympy", "numpy", "PySide6.QtSvg",
+                      "tensorboard")  # every run writes TensorBoard event files through it
+    for needed in needed_modules:
         assert f'"{needed}"' not in excluded, needed
