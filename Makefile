@@ -70,9 +70,11 @@ run: setup
 	$(VENV)/bin/hrm-studio
 
 # lint-imports checks the architecture's import contracts (pyproject.toml) before the suite runs.
+# Two test processes (pytest-xdist): the suite is mostly small trainings that each use a core.
+TEST_PROCESSES ?= 2
 test: setup-test
 	$(VENV)/bin/lint-imports --no-cache
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_PROCESSES)
 
 bench: setup
 	$(PY) -m benchmarks
