@@ -29,18 +29,36 @@ def built(tmp_path_factory) -> KernelLibrary:
 
 
 @pytest.fixture
-def available(built, monkeypatch) -> KernelLibrary:
+def fast_cpu(monkeypatch) -> None:
+    """A CPU where the kernel beats PyTorch's attention (AVX-512), whatever this one is."""
+    monkeypatch.setattr(model_factory, "native_is_faster", lambda: True)
+
+
+@pytest.fixture
+def available(built, monkeypatch, fast_cpu) -> KernelLibrary:
     """The kernel loads (from a private cache folder, not the user's)."""
     monkeypatch.setattr(model_factory.kernel_build, "load", lambda: built)
     return built
 
 
 @pytest.fixture
-def unavailable(monkeypatch) -> None:
+def unavailable(monkeypatch, fast_cpu) -> None:
     def load():
         return KernelLibrary(None, REASON)
 
     monkeypatch.setattr(model_factory.kernel_build, "load", load)
+
+
+def test_auto_on_a_cpu_where_the_kernel_is_slower_uses_torch_without_building(monkeypatch):
+    monkeypatch.setattr(model_factory, "native_is_faster", lambda: False)
+    monkeypatch.setattr(model_factory.kernel_build, "load", lambda: pytest.fail("auto must not build it here"))
+    assert attention_kernel("auto") == (None, "")
+
+
+def test_only_avx512_counts_as_a_cpu_where_the_kernel_is_faster(monkeypatch):
+    for capability, faster in (("AVX512", True), ("AVX512_BF16", True), ("AVX2", False), ("DEFAULT", False)):
+        monkeypatch.setattr(model_factory.torch.backends.cpu, "get_cpu_capability", lambda c=capability: c)
+        assert model_factory.native_is_faster() is faster
 
 
 def _attention_layers(head):
@@ -86,7 +104,8 @@ def test_native_without_the_kernel_is_a_config_error_that_says_what_to_do(unavai
     ("the C compiler failed: error: bad flag", "another C compiler"),
     ("the kernel could not be built in /x (Permission denied)", "writable"),
 ], ids=["abi", "unloadable", "cc-unset", "compiler-failed", "cache-unwritable"])
-def test_the_fix_fits_the_reason_and_only_a_missing_compiler_asks_to_install_one(monkeypatch, reason, says):
+def test_the_fix_fits_the_reason_and_only_a_missing_compiler_asks_to_install_one(monkeypatch, fast_cpu, reason,
+                                                                               says):
     monkeypatch.setattr(model_factory.kernel_build, "load", lambda: KernelLibrary(None, reason))
     note = attention_kernel("auto")[1]
     assert reason in note and says in note
