@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from hrm_studio import __version__
 from hrm_studio.cli.args import UserParser
+from hrm_studio.cli.dataset_commands import add_dataset_commands
+from hrm_studio.cli.eval_command import add_eval_command
 from hrm_studio.cli.file_commands import add_file_commands
 from hrm_studio.cli.gui_command import add_gui_args, add_gui_command, cmd_gui
 from hrm_studio.cli.help_commands import add_help_commands
@@ -23,7 +25,9 @@ from hrm_studio.cli.train_commands import add_training_commands
 COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
     add_gui_command,          # gui (and the window's options)
     add_training_commands,    # train, sweep
-    add_file_commands,        # eval, export, dataset, report
+    add_eval_command,         # eval
+    add_file_commands,        # export, report
+    add_dataset_commands,     # dataset build (and the other dataset writers)
     add_tensorboard_command,  # export-tensorboard
     add_help_commands,        # presets, completion
 )

@@ -26,10 +26,12 @@ class ProgressLine:
     """One bar at a time on `stream` (stdout by default), with the command's own lines between bars.
 
     enabled: None = only when `stream` is a terminal; False for --quiet.
+    unit:    what the bar counts ("puzzle", "task"), shown as its rate.
     """
 
-    def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None, unit: str = "puzzle") -> None:
         self.stream = stream if stream is not None else sys.stdout
+        self.unit = unit
         self.enabled = is_terminal(self.stream) if enabled is None else enabled
         self._bar: Any = None
         self._label = ""
@@ -41,7 +43,7 @@ class ProgressLine:
         self.close()  # also on an error or Ctrl-C, so its message starts on a clean line
 
     def show(self, label: str, done: int, total: int, note: str = "") -> None:
-        """Move the bar called `label` to `done` of `total` puzzles; another label starts a new bar."""
+        """Move the bar called `label` to `done` of `total`; another label starts a new bar."""
         if not self.enabled or total <= 0:
             return
         if self._bar is None or label != self._label or total != self._bar.total:
@@ -66,5 +68,5 @@ class ProgressLine:
     def _new_bar(self, label: str, total: int) -> Any:
         from tqdm import tqdm  # only a terminal ever pays for the import
 
-        return tqdm(total=total, desc=label, unit="puzzle", file=self.stream, leave=False, dynamic_ncols=True,
+        return tqdm(total=total, desc=label, unit=self.unit, file=self.stream, leave=False, dynamic_ncols=True,
                     mininterval=0.2)

@@ -126,3 +126,13 @@ def summarise_predictions(pred: Any, patterns: np.ndarray, prefix: str = "val_")
     out[f"{official}lm_loss"] = float(np.mean(pred.lm_loss))
     out[f"{official}q_halt_loss"] = float(np.mean(pred.q_halt_loss))
     return out
+
+
+def accuracy_by_segment(pred: Any) -> list[dict[str, Any]]:
+    """Token and exact-match accuracy after each ACT segment (1-based), every puzzle counted at
+    every segment: what more (or fewer) segments of thinking buy, e.g. beyond the trained limit."""
+    if len(pred.token_count) == 0:
+        return []
+    tok = pred.token_correct / np.maximum(pred.token_count, 1)[:, None]
+    return [{"segment": t + 1, "token_accuracy": float(tok[:, t].mean()),
+             "exact_match_accuracy": float(pred.exact[:, t].mean())} for t in range(pred.exact.shape[1])]
