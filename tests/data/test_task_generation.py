@@ -12,6 +12,8 @@ from hrm_studio.errors import ConfigError
 
 SMALL = {name: (40, 10) for name in TASKS}
 SMALL["sudoku-9x9"] = (8, 4)
+SMALL["sudoku-9x9-hard"] = (1, 1)  # ~0.1 s a minimal puzzle
+SMALL["maze-hard"] = (4, 2)
 
 
 def options(task, seed=0, **kw):
@@ -36,7 +38,9 @@ def test_every_task_is_registered_with_its_description():
         "recolor",
         "sudoku-4x4",
         "sudoku-9x9",
+        "sudoku-9x9-hard",
         "maze",
+        "maze-hard",
     }
     for name, spec in TASKS.items():
         assert spec.name == name and spec.description and spec.pattern_names

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from hrm_studio.data.task_data import TaskData
 from hrm_studio.data.task_options import TaskOptions
-from hrm_studio.data.tasks import copy_increment, geometry, maze, recolor, sudoku
+from hrm_studio.data.tasks import (
+    copy_increment,
+    geometry,
+    maze,
+    maze_hard,
+    recolor,
+    sudoku,
+    sudoku_hard,
+)
 from hrm_studio.data.tasks.build import build_task
 from hrm_studio.data.tasks.spec import TaskSpec
 from hrm_studio.errors import ConfigError
 
 TASKS: dict[str, TaskSpec] = {
     spec.name: spec
-    for module in (copy_increment, geometry, recolor, sudoku, maze)
+    for module in (copy_increment, geometry, recolor, sudoku, sudoku_hard, maze, maze_hard)
     for spec in module.SPECS
 }
 

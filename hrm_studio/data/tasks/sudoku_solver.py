@@ -4,6 +4,11 @@ Generation needs "is this puzzle's solution unique?" thousands of times, so the 
 keeps one bitmask of used digits per row, column and box and always branches on the
 empty cell with the fewest candidates; puzzles with a unique solution and ~40 blanks
 are then solved with almost no backtracking. Works for 4×4 and 9×9 (any n = box²).
+
+The same search rates a puzzle: ``rate_puzzle`` counts its dead ends (an empty cell left with
+no candidate digit, each one a guess undone) over the whole search that proves the solution
+unique. The branching cell depends only on candidate counts and position, so the rating does
+not change when the digits are relabelled.
 """
 
 from __future__ import annotations
@@ -28,6 +33,12 @@ def count_solutions(grid: np.ndarray, limit: int = 2) -> int:
 def find_solutions(grid: np.ndarray, limit: int = 2) -> list[np.ndarray]:
     """Up to ``limit`` completions of ``grid`` (0 = blank, 1..n = digit), as n×n arrays."""
     return _Search(np.asarray(grid), rng=None).run(limit)
+
+
+def rate_puzzle(grid: np.ndarray) -> tuple[int, int]:
+    """(solutions counted up to 2, dead ends met while searching for them): the backtrack rating."""
+    search = _Search(np.asarray(grid), rng=None)
+    return len(search.run(2)), search.dead_ends
 
 
 def random_solution(rng: np.random.Generator, n: int = 9) -> np.ndarray:
@@ -65,6 +76,7 @@ class _Search:
             self.cols[c] |= bit
             self.boxes[b] |= bit
         self.found: list[np.ndarray] = []
+        self.dead_ends = 0
 
     def run(self, limit: int) -> list[np.ndarray]:
         if self.consistent:
@@ -86,6 +98,7 @@ class _Search:
             count = cand.bit_count()
             if count < best_count:
                 if count == 0:
+                    self.dead_ends += 1
                     return False
                 best, best_cand, best_count = k, cand, count
                 if count == 1:
