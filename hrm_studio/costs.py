@@ -1,8 +1,10 @@
 """What a run costs: its peak memory and its wall time, estimated from the settings alone.
 
-Both estimates read the same model shape — the positions a puzzle takes and the weights
-of one transformer block — from `positions` and `block_weights`, so a change to the
-architecture is made here once and both follow. Deliberately torch- and Qt-free: the
+Both estimates read the same model shape — the positions a puzzle takes, the weights of one
+transformer block and how many blocks a segment stores, runs and back-propagates through —
+from `positions`, `block_weights` and `depth`, so a change to an architecture (HRM's two
+networks and 1-step gradient, TRM's one network and gradient through a whole recursion) is
+made here once and both follow. Deliberately torch- and Qt-free: the
 settings form, the sweep dialog and the command line call this before anything is built.
 """
 
@@ -43,18 +45,60 @@ def swiglu_width(hidden_size: int, expansion: float) -> int:
 
 
 def positions(model: ModelConfig, seq_len: int) -> int:
-    """Positions per puzzle: its tokens plus the ones the puzzle embedding takes up."""
+    """Positions per puzzle: its tokens plus the ones the puzzle embedding takes up (TRM: its
+    `puzzle_emb_len` prefix when set)."""
+    if model.puzzle_emb_ndim <= 0:
+        return seq_len
+    if model.arch == "trm" and model.puzzle_emb_len > 0:
+        return seq_len + model.puzzle_emb_len
     return seq_len + -(-model.puzzle_emb_ndim // model.hidden_size)
 
 
-def block_weights(model: ModelConfig) -> int:
-    """Weights of one transformer block: attention's q, k, v and output (4h²) and SwiGLU's (3h·width).
+def _mixes_tokens(model: ModelConfig) -> bool:
+    """TRM's mlp_t: a SwiGLU across the sequence replaces attention."""
+    return model.arch == "trm" and model.mlp_t
+
+
+def block_weights(model: ModelConfig, tokens: int = 0) -> int:
+    """Weights of one transformer block: attention's q, k, v and output (4h²) and SwiGLU's (3h·width);
+    with TRM's mlp_t, a SwiGLU across the `tokens` positions instead of attention.
 
     Memory holds them (with gradients and optimiser state); every token multiplies by them
     (2 FLOPs each), so the memory and the time estimate both start from this number.
     """
     h = model.hidden_size
-    return 4 * h * h + 3 * h * swiglu_width(h, model.expansion)
+    mixing = 3 * tokens * swiglu_width(tokens, model.expansion) if _mixes_tokens(model) else 4 * h * h
+    return mixing + 3 * h * swiglu_width(h, model.expansion)
+
+
+def _block_flops_per_token(model: ModelConfig, tokens: int) -> int:
+    """Forward FLOPs of one block per position: 2 per weight and attention's scores, or for mlp_t
+    the SwiGLU across positions run once per hidden channel."""
+    h = model.hidden_size
+    if _mixes_tokens(model):
+        return 6 * h * swiglu_width(h, model.expansion) + 6 * h * swiglu_width(tokens, model.expansion)
+    return 2 * block_weights(model) + 4 * tokens * h
+
+
+@dataclass(frozen=True)
+class Depth:
+    """How many transformer blocks one ACT segment has and uses."""
+
+    stored: int     # distinct blocks: their weights, gradients and optimiser state
+    forward: int    # block applications in one segment's forward pass
+    gradient: int   # block applications the backward pass goes through (their activations are kept)
+
+
+def depth(model: ModelConfig) -> Depth:
+    """HRM: H_cycles × (L_cycles L-updates + one H-update), the gradient through the last L and H
+    update only (1-step gradient). TRM: one network of L_layers blocks; H_cycles recursions of
+    L_cycles latent updates and one answer update each, the gradient through the whole last one."""
+    if model.arch == "trm":
+        recursion = (model.L_cycles + 1) * model.L_layers
+        return Depth(stored=model.L_layers, forward=model.H_cycles * recursion, gradient=recursion)
+    return Depth(stored=model.H_layers + model.L_layers,
+                 forward=model.H_cycles * (model.L_cycles * model.L_layers + model.H_layers),
+                 gradient=model.L_layers + model.H_layers)
 
 
 # ----------------------------------------------------------------------------------------
@@ -106,9 +150,10 @@ def estimate_training_memory(config: RunConfig, *, seq_len: int, vocab_size: int
                              train_size: int, test_size: int) -> MemoryEstimate:
     """Peak memory of training `config` on data of this shape (a generous estimate).
 
-    Only the last L and the last H update of a segment keep activations for the backward
-    pass (the 1-step gradient), so depth in cycles costs time, not memory; layers, width,
-    batch and sequence length cost memory.
+    Only the block applications the gradient goes through keep activations for the backward
+    pass (`depth`): for HRM the last L and H update, so its cycles cost time, not memory; for
+    TRM a whole recursion, so its L_cycles cost memory too. Layers, width, batch and
+    sequence length cost memory.
     """
     m, t = config.model, config.train
     h = m.hidden_size
@@ -116,9 +161,9 @@ def estimate_training_memory(config: RunConfig, *, seq_len: int, vocab_size: int
     act_bytes = 4  # bfloat16 runs keep float32 copies (norms, rotary, cast weights): about as much
     tokens_per_puzzle = positions(m, seq_len)
     tokens = t.batch_size * tokens_per_puzzle
-    blocks = m.H_layers + m.L_layers
+    blocks = depth(m)
 
-    params = blocks * block_weights(m) + 2 * vocab_size * h + 2 * h + 2
+    params = blocks.stored * block_weights(m, tokens_per_puzzle) + 2 * vocab_size * h + 2 * h + 2
     if m.pos_encodings == "learned":
         params += tokens_per_puzzle * h
     weights = params * 4 * 5  # weight, gradient, exp_avg, exp_avg_sq, foreach temporaries
@@ -126,12 +171,14 @@ def estimate_training_memory(config: RunConfig, *, seq_len: int, vocab_size: int
     puzzle_embedding = num_puzzle_identifiers * m.puzzle_emb_ndim * 4 * 2  # table + a gathered copy
 
     saved_per_token = 14 * h + 4 * width  # per block: attention in/out, q/k/v, norms, SwiGLU halves
-    activations = (blocks + 1) * tokens * saved_per_token * act_bytes  # + one block's gradients
+    activations = (blocks.gradient + 1) * tokens * saved_per_token * act_bytes  # + one block's gradients
     activations += 6 * tokens * h * act_bytes  # carry (z_H, z_L, old and new) and the input injection
 
     # PyTorch's CPU attention kernel tiles the scores when training; one full score matrix
     # (the fallback kernel's, at evaluation batch size) is the most it holds at once.
     attention = max(t.batch_size, 64) * m.num_heads * tokens_per_puzzle * tokens_per_puzzle * 4
+    if _mixes_tokens(m):
+        attention = 0
 
     eval_batch = max(t.batch_size, 64)
     logits = 4 * t.batch_size * seq_len * vocab_size * 4 + 3 * eval_batch * seq_len * vocab_size * 4
@@ -202,16 +249,19 @@ SECONDS_PER_RUN = 0.7         # data generation, model build, the first and fina
 def estimate_seconds(config: RunConfig, shape: PuzzleShape, threads: int | None = None) -> float:
     """Estimated seconds to train `config` on puzzles of `shape` to its last epoch.
 
-    Counts matrix-multiply FLOPs: every segment runs H_cycles × (L_cycles L-blocks + one
-    H-block) forward and back-propagates only the last L and H update (the 1-step gradient);
-    held-out and viewer evaluations run every segment forward.
+    Counts matrix-multiply FLOPs: every segment runs `depth(...).forward` blocks forward and
+    back-propagates through `depth(...).gradient` of them (HRM: the last L and H update; TRM: the
+    last whole recursion); held-out and viewer evaluations run every segment forward. The
+    Q-target pass of HRM's training is not counted apart: the constants were fitted to HRM runs
+    that made it, so a TRM with no_ACT_continue (no such pass) is estimated on the generous side.
     """
     m, t = config.model, config.train
     h = m.hidden_size
     tokens = positions(m, shape.seq_len)
-    block = 2 * block_weights(m) + 4 * tokens * h  # FLOPs per token: 2 per weight, plus attention's scores
-    forward = (m.H_cycles * (m.L_cycles * m.L_layers + m.H_layers)) * block + 2 * h * shape.vocab_size
-    backward = 2 * ((m.L_layers + m.H_layers) * block + 2 * h * shape.vocab_size)
+    block = _block_flops_per_token(m, tokens)
+    blocks = depth(m)
+    forward = blocks.forward * block + 2 * h * shape.vocab_size
+    backward = 2 * (blocks.gradient * block + 2 * h * shape.vocab_size)
     rows = min(t.batch_size, shape.train_size)
     steps = math.ceil(shape.train_size * m.halt_max_steps / rows)
     train_flops = steps * rows * tokens * (forward + backward)

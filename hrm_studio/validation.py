@@ -1,5 +1,5 @@
-"""Checks of a whole run that need more than one setting: the task catalogue, the curriculum and
-the combinations an architecture cannot build.
+"""Checks of a whole run that need more than one setting: the task catalogue, the curriculum,
+the combinations an architecture cannot build, and settings that exclude each other.
 
 config.py knows the fields and checks each one on its own (`RunConfig.problems()`); whether
 `task` names a real task, or a curriculum can work for that task, depends on hrm_studio.data
@@ -20,6 +20,10 @@ def problems(config: RunConfig) -> dict[str, str]:
     found = config.problems()
     for name, reason in architecture_problems(config).items():
         found.setdefault(name, reason)
+    t = config.train
+    if t.lr_warmup_steps > 0 and t.lr_warmup_epochs > 0:
+        found.setdefault("lr_warmup_steps", f"Warm-up is set twice, {t.lr_warmup_epochs:g} epochs and "
+                                            f"{t.lr_warmup_steps} steps; keep one and set the other to 0.")
     d = config.data
     if not d.dataset_dir and d.task not in TASKS:
         found.setdefault("task", f"Unknown task '{d.task}'. Known tasks: {', '.join(sorted(TASKS))}.")

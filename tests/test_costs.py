@@ -91,3 +91,41 @@ def test_sizes_read_as_a_person_would_say_them(count, text):
                                            (1200, "20 min"), (5400, "1.5 h")])
 def test_durations_have_no_more_precision_than_an_estimate(seconds, text):
     assert format_duration(seconds) == text
+
+
+# ----- per architecture --------------------------------------------------------------------------
+def test_trm_costs_follow_its_one_network_and_its_gradient_through_a_whole_recursion():
+    """TRM with two blocks stores what HRM with one H and one L block stores, at the same width, but
+    runs 12 block passes a segment instead of 6 and back-propagates through 6 instead of 2."""
+    shape = DataShape(seq_len=16, vocab_size=12, num_puzzle_identifiers=3, train_size=48, test_size=12)
+
+    def memory(config):
+        return estimate_training_memory(config, seq_len=shape.seq_len, vocab_size=shape.vocab_size,
+                                        num_puzzle_identifiers=3, train_size=48, test_size=12)
+
+    hrm = tiny(2, H_layers=1, L_layers=1, H_cycles=2, L_cycles=2)
+    trm = tiny(2, arch="trm", L_layers=2, H_cycles=2, L_cycles=2, puzzle_emb_len=0)
+    assert memory(trm).weights == memory(hrm).weights
+    assert memory(trm).activations > memory(hrm).activations
+    assert estimate_seconds(trm, shape, threads=1) > estimate_seconds(hrm, shape, threads=1)
+    # TRM's latent updates keep activations (HRM's do not); H_layers is not TRM's at all.
+    assert memory(tiny(2, arch="trm", L_layers=2, L_cycles=4, puzzle_emb_len=0)).activations > memory(trm).activations
+    assert memory(tiny(2, arch="trm", L_layers=2, H_layers=5, L_cycles=2, puzzle_emb_len=0)) == memory(trm)
+    assert positions(tiny(1, arch="trm", puzzle_emb_len=16).model, 16) == 32
+    assert memory(tiny(2, arch="trm", L_layers=2, mlp_t=True, puzzle_emb_len=0)).attention == 0
+
+
+@pytest.mark.parametrize("overrides", [{}, {"pos_encodings": "learned"}, {"arch": "trm", "L_layers": 2},
+                                       {"arch": "trm", "mlp_t": True, "puzzle_emb_len": 3}])
+def test_the_weights_the_memory_estimate_stores_are_the_built_models_parameters(overrides):
+    from hrm_studio.data import TaskInfo
+    from hrm_studio.model import count_parameters
+    from hrm_studio.training.model_factory import build_head, model_config
+
+    config = tiny(1, attention_kernel="torch", **overrides)
+    info = TaskInfo(task="fake", vocab_size=12, seq_len=16, num_puzzle_identifiers=3, identifier_names=[],
+                    pattern_names=[], grid_shape=(1, 16), vocab_labels=[], display="colour")
+    model = build_head(config, model_config(config, info)).model
+    estimate = estimate_training_memory(config, seq_len=16, vocab_size=12, num_puzzle_identifiers=3,
+                                        train_size=1, test_size=1)
+    assert estimate.weights == 5 * 4 * count_parameters(model)  # weight, gradient, two moments, temporaries

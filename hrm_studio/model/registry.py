@@ -20,7 +20,8 @@ from .hrm import HRM, HRMConfig
 from .losses import ACTLossHead
 from .trm import TRM, TRMConfig
 
-__all__ = ["Architecture", "REGISTRY", "architecture", "build_model_config", "build_model"]
+__all__ = ["Architecture", "REGISTRY", "architecture", "architecture_of_official_name", "architecture_of_weights",
+           "build_model_config", "build_model"]
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,16 @@ class Architecture:
     model_class: Callable[[Any], nn.Module]
     loss_head: Callable[[nn.Module, str], nn.Module]  # (model, loss_type) -> module returning the loss
     official_name: str  # the ``arch.name`` of the official code's all_config.yaml
+    title: str          # the name a person reads in a message ("Tiny Recursive Model")
+    level_prefixes: tuple[str, ...]  # the state-dict prefixes of its networks, which tell its weights apart
 
 
 REGISTRY: dict[str, Architecture] = {
-    "hrm": Architecture("hrm", HRMConfig, HRM, ACTLossHead, "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1"),
+    "hrm": Architecture("hrm", HRMConfig, HRM, ACTLossHead, "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1",
+                        "Hierarchical Reasoning Model", ("inner.H_level.", "inner.L_level.")),
     "trm": Architecture("trm", TRMConfig, TRM, ACTLossHead,
-                        "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1"),
+                        "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1", "Tiny Recursive Model",
+                        ("inner.L_level.",)),
 }
 
 
@@ -49,6 +54,24 @@ def architecture(name: str) -> Architecture:
     except (KeyError, TypeError):
         known = ", ".join(sorted(REGISTRY))
         raise ConfigError(f"Unknown architecture {name!r}; HRM Studio can train: {known}.") from None
+
+
+def architecture_of_weights(keys: Any) -> str | None:
+    """The architecture whose networks state-dict `keys` hold (HRM: an H and an L level; TRM: the
+    L level alone), or None when they hold neither (not a model's weights)."""
+    names = [str(k) for k in keys]
+    known = {prefix for spec in REGISTRY.values() for prefix in spec.level_prefixes}
+    present = {prefix for prefix in known if any(k.startswith(prefix) for k in names)}
+    return next((name for name, spec in REGISTRY.items() if set(spec.level_prefixes) == present), None)
+
+
+def architecture_of_official_name(name: str) -> str | None:
+    """The architecture an official ``arch.name`` (``module@Class``) names, or None. The class part
+    alone is enough: the TRM repository files its HRM under another module path."""
+    for spec in REGISTRY.values():
+        if name == spec.official_name or name.split("@")[-1] == spec.official_name.split("@")[-1]:
+            return spec.name
+    return None
 
 
 def build_model_config(arch: str, values: Mapping[str, Any], **overrides: Any) -> Any:

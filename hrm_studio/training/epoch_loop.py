@@ -1,5 +1,8 @@
 """One training epoch: every training puzzle once, streamed through a fixed batch of rows.
 
+After each optimiser step the weights' moving average (ema.py), when the run keeps one, takes
+its step too.
+
 Like the official code, every optimiser step is one ACT segment, and a row whose puzzle
 halted takes the next puzzle of the epoch. Unlike the official code, no puzzle is skipped or
 repeated: an epoch is exactly one pass over every training puzzle, and rows left empty at the
@@ -19,7 +22,9 @@ import torch
 from hrm_studio.config import RunConfig
 from hrm_studio.data import PuzzleSet
 from hrm_studio.evaluation.metrics import EpochAccumulator
+from hrm_studio.training.ema import WeightEMA
 from hrm_studio.training.schedule import lr_factor
+from hrm_studio.training.train_state import TrainState
 
 PROGRESS_INTERVAL_S = 0.25
 
@@ -31,6 +36,8 @@ def epoch_seed(seed: int, epoch: int) -> int:
 
 class StepDriver(Protocol):
     """What the loop asks of the run between and after its steps."""
+
+    state: TrainState  # its global_step (steps applied so far) sets the warm-up in steps
 
     def before_step(self) -> float | None:
         """Serve what waits between two steps and hold while paused: the seconds held, None to stop."""
@@ -108,8 +115,8 @@ class EpochLoop:
     """Trains `head` one epoch at a time on the puzzles it was last pointed at."""
 
     def __init__(self, head: torch.nn.Module, optimizer: torch.optim.Optimizer, config: RunConfig,
-                 driver: StepDriver) -> None:
-        self._head, self._optimizer, self._driver = head, optimizer, driver
+                 driver: StepDriver, *, ema: WeightEMA | None = None) -> None:
+        self._head, self._optimizer, self._driver, self._ema = head, optimizer, driver, ema
         self._config = config  # read each epoch and step: settings may change while the run goes on
         self._emb = getattr(head.model.inner, "puzzle_emb", None)
         self._params = [p for p in head.model.parameters() if p.requires_grad]
@@ -155,7 +162,7 @@ class EpochLoop:
     def _step(self, epoch: int, stream: BatchStream, carry: Any, batch: dict[str, torch.Tensor]) -> tuple[Any, float]:
         """One ACT segment and its optimiser step, refused before the update if anything is not finite."""
         t, optimizer = self._config.train, self._optimizer
-        factor = lr_factor(epoch - 1 + stream.fraction_started, t)
+        factor = lr_factor(epoch - 1 + stream.fraction_started, t, self._driver.state.global_step + 1)
         for group in optimizer.param_groups:
             group["lr"] = t.lr * factor
         result = self._head(carry, batch)
@@ -167,6 +174,8 @@ class EpochLoop:
             self._refuse(epoch, "gradients became NaN or infinite")
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        if self._ema is not None:
+            self._ema.update(self._head.model)
         if self._emb is not None:
             self._emb.sign_sgd_step(t.puzzle_emb_lr * factor, t.puzzle_emb_weight_decay)
         self._driver.after_step()

@@ -223,3 +223,16 @@ def test_combinations_an_architecture_cannot_build_are_named_with_what_to_do():
     assert "4" in reason and "0" in reason
     assert problems(RunConfig.from_dict({"model": {"arch": "trm", "puzzle_emb_ndim": 100, "hidden_size": 32,
                                                    "puzzle_emb_len": 0}})) == {}
+
+
+def test_weights_and_official_names_tell_which_architecture_they_are():
+    from hrm_studio.model.registry import architecture_of_official_name, architecture_of_weights
+
+    for arch in REGISTRY:
+        config = RunConfig.from_dict({"model": {"arch": arch}, "train": {"attention_kernel": "torch"}}).validate()
+        model = build_head(config, model_config(config, _info())).model
+        assert architecture_of_weights(model.state_dict()) == arch
+        assert architecture_of_official_name(architecture(arch).official_name) == arch
+    assert architecture_of_official_name("recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1") == "hrm"
+    assert architecture_of_official_name("recursive_reasoning.trm_hier6@Other") is None
+    assert architecture_of_weights(["inner.lm_head.weight"]) is None

@@ -40,3 +40,22 @@ def test_accumulator_counts_halted_real_rows_only():
     assert s["q_halt_accuracy"] == 1.0
     assert s["mean_act_steps"] == pytest.approx(1.5)
     assert s["loss"] == pytest.approx(2.0 / 3)  # per labelled row-segment
+
+
+def test_warmup_in_steps_counts_from_the_first_step_as_upstream():
+    t = TrainConfig(epochs=10, lr_warmup_steps=4, lr_schedule="constant")
+    assert [lr_factor(0.0, t, step) for step in (1, 2, 4, 9)] == [0.25, 0.5, 1.0, 1.0]
+    assert lr_factor(0.0, t) == 1.0  # no step known: past the warm-up
+    cosine = TrainConfig(epochs=10, lr_warmup_steps=4, lr_schedule="cosine", lr_min_ratio=0.1)
+    assert lr_factor(5.0, cosine, 2) == pytest.approx(0.5 * (0.1 + 0.9 * 0.5))
+
+
+def test_a_warmup_in_both_epochs_and_steps_is_refused_naming_both():
+    from hrm_studio.config import RunConfig
+    from hrm_studio.errors import ConfigError
+    from hrm_studio.validation import validate
+
+    config = RunConfig()
+    config.apply_overrides(["lr_warmup_epochs=0.5", "lr_warmup_steps=100"])
+    with pytest.raises(ConfigError, match=r"lr_warmup_steps: Warm-up is set twice, 0.5 epochs and 100 steps"):
+        validate(config)

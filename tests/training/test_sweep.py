@@ -35,7 +35,7 @@ def test_lists_ranges_and_choices_are_parsed_to_the_settings_types():
     ranged = parse_axis("lr=1e-4..1e-2")
     assert ranged.is_range and (ranged.low, ranged.high) == (1e-4, 1e-2)
     assert parse_axis("hidden_size=32..64").low == 32 and isinstance(parse_axis("hidden_size=32..64").low, int)
-    assert parse_axis("optimizer=*").values == ("adamw", "adam")
+    assert parse_axis("optimizer=*").values == ("adamw", "adam", "adam_atan2")
     assert parse_axis("shared_identifier=*").values == (False, True)
     assert parse_axis("pattern_mix=copy=1,increment=2;copy=1").values == ("copy=1,increment=2", "copy=1")
 
@@ -44,7 +44,7 @@ def test_lists_ranges_and_choices_are_parsed_to_the_settings_types():
     (["lrr=1e-4"], None, "Unknown setting 'lrr'. Did you mean lr?"),
     (["lr=0,1e-3"], None, "lr must be greater than 0"),
     (["lr=abc"], None, "Setting 'lr' must be a number"),
-    (["optimizer=sgd"], None, "optimizer must be one of adamw, adam"),
+    (["optimizer=sgd"], None, "optimizer must be one of adamw, adam, adam_atan2"),
     (["hidden_size=128,100000"], None, "hidden_size must be at most 4096"),
     (["lr="], None, "lr: give at least one value"),
     (["lr=1e-4,,1e-3"], None, "lr: '1e-4,,1e-3' has an empty value"),
@@ -85,7 +85,7 @@ def test_random_draws_repeat_with_the_seed_and_stay_inside_their_ranges():
     below = sum(lr < 1e-3 for lr in lrs) / len(lrs)  # log-uniform: half the draws below the geometric middle
     assert 0.35 < below < 0.65
     assert all(isinstance(p["hidden_size"], int) and 32 <= p["hidden_size"] <= 64 for p in first)
-    assert {p["optimizer"] for p in first} == {"adam", "adamw"}
+    assert {p["optimizer"] for p in first} == {"adam", "adamw", "adam_atan2"}
     assert {p["batch_size"] for p in first} == {4, 8, 16}
 
 
