@@ -149,12 +149,15 @@ class TrainConfig:
                      live=True)
     batch_size: int = _f(32, "Puzzles processed together in one step.", group="Optimisation",
                          min=1, max=8192, unit="puzzles")
-    optimizer: str = _f("adamw", "Optimiser for the network weights.", group="Optimisation",
-                        choices=("adamw", "adam"))
+    optimizer: str = _f("adamw", "Optimiser for the network weights: AdamW, Adam, or Adam-atan2, the one the "
+                        "official HRM and TRM code train with (Adam with the division replaced by an angle, "
+                        "so it needs no epsilon and no weight moves more than 1.6 × the learning rate in a "
+                        "step).",
+                        group="Optimisation", choices=("adamw", "adam", "adam_atan2"))
     lr: float = _f(1e-3, "Peak learning rate.", group="Optimisation", min=0.0, max=1.0, min_exclusive=True)
     beta1: float = _f(0.9, "Adam beta1.", group="Optimisation", min=0.0, max=0.9999)
     beta2: float = _f(0.95, "Adam beta2.", group="Optimisation", min=0.0, max=0.99999)
-    weight_decay: float = _f(0.1, "Decoupled weight decay (AdamW) or L2 penalty (Adam).",
+    weight_decay: float = _f(0.1, "Decoupled weight decay (AdamW, Adam-atan2) or L2 penalty (Adam).",
                              group="Optimisation", min=0.0, max=10.0)
     puzzle_emb_lr: float = _f(1e-2, "Learning rate of the sign-SGD that trains puzzle embeddings.",
                               group="Optimisation", min=0.0, max=10.0)
@@ -162,10 +165,19 @@ class TrainConfig:
                                         min=0.0, max=10.0)
     lr_schedule: str = _f("constant", "Learning-rate shape after warm-up.", group="Optimisation",
                           choices=("constant", "cosine"))
-    lr_warmup_epochs: float = _f(0.0, "Epochs of linear warm-up from 0 to the peak rate.",
+    lr_warmup_epochs: float = _f(0.0, "Epochs of linear warm-up from 0 to the peak rate (0 = off).",
                                  group="Optimisation", min=0.0, max=10_000.0, unit="epochs")
+    lr_warmup_steps: int = _f(0, "Optimiser steps of linear warm-up from 0 to the peak rate, counted as the "
+                              "official code counts them (0 = off). Use this or lr_warmup_epochs, not both.",
+                              group="Optimisation", min=0, max=100_000_000, unit="steps")
     lr_min_ratio: float = _f(0.1, "Cosine schedule ends at this fraction of the peak rate.",
                              group="Optimisation", min=0.0, max=1.0)
+    ema_decay: float = _f(0.0, "Evaluate and save a slowly moving average of the weights instead of the "
+                          "latest ones, which smooths out the jitter of the last updates. Each step the "
+                          "average keeps this share of itself and takes the rest from the new weights "
+                          "(0 = off; TRM's published recipes use 0.999, about the last thousand steps). "
+                          "Training itself goes on with the latest weights.", group="Optimisation",
+                          min=0.0, max=0.99999)
     grad_clip: float = _f(0.0, "Clip the gradient norm to this value (0 = no clipping).",
                           group="Optimisation", min=0.0, max=1e6)
     eval_interval: int = _f(1, "Evaluate on the held-out puzzles every N epochs.", group="Run", min=1,
@@ -185,9 +197,10 @@ class TrainConfig:
     attention_kernel: str = _f("auto", "How attention is computed (the same maths either way). 'native' "
                                "uses HRM Studio's own fused kernel, built once with this computer's C "
                                "compiler (about a second, then cached): about 1.3× faster training on "
-                               "30×30 puzzles in float32 and 1.8× in bfloat16 (measured). 'torch' uses "
-                               "PyTorch's built-in kernel. 'auto' uses native when a C compiler is found "
-                               "and torch otherwise.",
+                               "30×30 puzzles in float32 and 1.8× in bfloat16 on a CPU with AVX-512, "
+                               "but slower than PyTorch's on AVX2-only CPUs (measured). 'torch' uses "
+                               "PyTorch's built-in kernel. 'auto' uses native on AVX-512 CPUs when a C "
+                               "compiler is found, and torch otherwise.",
                                group="Run", choices=("auto", "native", "torch"))
     tensorboard: bool = _f(True, "Also write TensorBoard event files into the run's tensorboard/ folder, so "
                            "`tensorboard --logdir <runs folder>` shows every run.", group="Run")

@@ -122,6 +122,15 @@ def preset_sweep(name: str) -> list[str]:
     return list(PRESET_SWEEPS.get(name, []))
 
 
+# Display names for the presets (the window's Preset box, messages); a preset missing here is shown by its name.
+PRESET_LABELS = {"copy-increment": "Copy / increment", "quick-demo": "Quick demo", "seed": "Seed reproduction",
+                 "seed-improved": "Seed, improved", "sudoku-4x4": "Sudoku 4×4"}
+
+
+def preset_label(name: str) -> str:
+    return PRESET_LABELS.get(name, name)
+
+
 def preset_names() -> list[str]:
     return list(PRESETS)
 

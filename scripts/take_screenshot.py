@@ -21,7 +21,7 @@ from hrm_studio.gui.shell.user_state import UserState
 from hrm_studio.presets import preset_config
 from hrm_studio.events import EpochEnd
 
-WIDTH, HEIGHT = 1440, 900
+WIDTH, HEIGHT = 1280, 720   # a laptop screen: what most people first see the window on
 
 
 def main(argv: list[str] | None = None) -> int:

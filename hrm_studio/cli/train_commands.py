@@ -132,7 +132,7 @@ def _sweep_printer(display: ProgressLine, total: list[int]) -> Any:
     """The sweep's event callback: a line when a run starts and ends, a bar within its epochs."""
     from hrm_studio.costs import format_duration
     from hrm_studio.events import Progress, Started
-    from hrm_studio.training.sweep import PENDING, RUNNING, RowChanged, RunEvent, describe
+    from hrm_studio.training.sweep import PENDING, RUNNING, SKIPPED, RowChanged, RunEvent, describe
 
     def on_event(event: Any) -> None:
         if isinstance(event, RunEvent) and isinstance(event.event, Started):
@@ -141,6 +141,8 @@ def _sweep_printer(display: ProgressLine, total: list[int]) -> Any:
             p = event.event
             display.show(f"run {event.index}/{event.total} epoch {p.epoch}/{p.epochs}", p.puzzles_done,
                          p.puzzles_total, f"{p.samples_per_second:.0f} samples/s")
+        elif isinstance(event, RowChanged) and event.row.status == SKIPPED:
+            display.line(f"run {event.row.index}/{total[0]} skipped ({describe(event.row.values)})")
         elif isinstance(event, RowChanged) and event.row.status not in (PENDING, RUNNING):
             r = event.row
             exact = "–" if r.best_exact is None else f"{100 * r.best_exact:.1f}%"
@@ -172,7 +174,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from hrm_studio.costs import format_duration
     from hrm_studio.presets import preset_sweep
     from hrm_studio.runstore.run_dir import default_runs_root
-    from hrm_studio.training.sweep import FINISHED, SWEEP_CSV, SWEEP_JSON, SweepSpec, default_sweep_name, format_table
+    from hrm_studio.training.sweep import (FINISHED, SWEEP_CSV, SWEEP_JSON, SweepSpec, best_row, default_sweep_name,
+                                           format_table)
 
     config = resolve_config(args)
     axes = args.axes or (preset_sweep(args.preset) if args.preset else [])
@@ -188,6 +191,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                      f"(a rough estimate from the settings; runs that solve early take less)")
         rows, interrupted = stoppable(sweep.run, sweep.stop, "stopping the current run and skipping the rest")
         display.line(format_table(rows, spec.names))
+        if rows and best_row(rows) is None:
+            display.line("no run scored above 0 % held-out exact — no best run to mark (*)")
         done = sum(r.status == FINISHED for r in rows)
         display.line(f"{done} of {total[0]} runs finished; summary in {out / SWEEP_JSON} and {out / SWEEP_CSV}")
     return EXIT_INTERRUPTED if interrupted else 0

@@ -64,10 +64,11 @@ def _row(name: str, rows: np.ndarray, tok: np.ndarray, exact: np.ndarray, steps:
                       q_halt_accuracy=float(q_ok[rows].mean()))
 
 
-def pattern_table(ps: PredictionSet, *, mask: np.ndarray | None = None) -> list[PatternRow]:
+def pattern_table(ps: PredictionSet, *, mask: np.ndarray | None = None,
+                  segment: int | None = None) -> list[PatternRow]:
     """One row per pattern (first-appearance order), then pattern="all" for every counted puzzle.
 
-    Read after the last segment, as the history is: token accuracy is the mean of each
+    Read after `segment` (0-based; default the last, as the history is): token accuracy is the mean of each
     puzzle's share of right cells, exact the share of puzzles with every cell right, mean
     steps the mean segment where the Q-head halts, and Q-halt accuracy the share of puzzles
     whose halt logit (>= 0) agrees with being exactly right. Patterns with no counted
@@ -77,11 +78,11 @@ def pattern_table(ps: PredictionSet, *, mask: np.ndarray | None = None) -> list[
     if not keep.any():
         return []
     pred = ps.predictions
-    last = ps.steps - 1
-    tok = ps.token_accuracy()
-    exact = pred.exact[:, last]
+    t = _segment(ps, segment)
+    tok = ps.token_accuracy(t)
+    exact = pred.exact[:, t]
     steps = pred.halt_step.astype(np.float64)
-    q_ok = (pred.q_halt[:, last] >= 0) == exact
+    q_ok = (pred.q_halt[:, t] >= 0) == exact
     patterns = np.asarray(ps.puzzles.patterns).astype(str)
     table = []
     for name in dict.fromkeys(patterns[keep].tolist()):

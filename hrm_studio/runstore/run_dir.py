@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -77,6 +78,13 @@ def write_failure(exc: OSError, what: str | Path) -> str:
 
 def default_runs_root() -> Path:
     return Path(platformdirs.user_data_dir("hrm-studio")) / "runs"
+
+
+def run_name_stem(task: str, dataset_dir: str | Path = "") -> str:
+    """What a new run's folder is named after: the dataset folder's name when the puzzles come from one
+    (`maze-30x30-hard-1k`), else the task; only letters, digits, '.', '_' and '-'."""
+    name = Path(str(dataset_dir)).expanduser().name if str(dataset_dir).strip() else task
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or task
 
 
 def new_run_name(task: str) -> str:

@@ -6,8 +6,16 @@ file are recognised:
 
 - a Studio checkpoint (`.pt`): model, optimiser, epoch, config, history, RNG state;
 - a `.safetensors` file with its config JSON beside it (`<name>.json`), else in its header;
-- an official HRM `step_N` file (keys prefixed `_orig_mod.model.`) with `all_config.yaml`;
+- an official HRM or TRM `step_N` file (keys prefixed `_orig_mod.model.`) with `all_config.yaml`
+  (official_format.py reads and writes that file for either architecture);
 - a bare state dict such as the seed's `best_model.pth` / `final_model.pth`.
+
+Weights know their architecture (HRM has an H and an L network, TRM only the L one), so weights of
+one opened with the settings of the other are refused naming what the file holds.
+
+A run with an EMA of its weights (ema.py) saves the averaged weights as the checkpoint's model
+— what every reader evaluates and exports — and its raw weights under `ema.raw_model`, which
+resuming trains on.
 
 A Studio checkpoint's payload is written (`training_payload`) and read back for resuming
 (`read_resume`, `restore_training`) here and nowhere else, so every check that a payload can
@@ -29,10 +37,13 @@ from typing import Any
 import torch
 
 from hrm_studio.config import ModelConfig, RunConfig, applies_to
+from hrm_studio.model.registry import architecture, architecture_of_weights
 from hrm_studio.validation import validate
 from hrm_studio.errors import CheckpointError, ConfigError, UserError
 from hrm_studio.runstore.atomic import atomic_write, atomic_write_text
 from hrm_studio.runstore.run_dir import RunDir, RunFolderError, resolve_resume, write_failure
+from hrm_studio.training.ema import WeightEMA
+from hrm_studio.training.official_format import official_yaml, official_yaml_to_overrides
 from hrm_studio.training.train_state import TrainState
 
 STUDIO_FORMAT = "hrm-studio-checkpoint"
@@ -128,7 +139,7 @@ def _check_tensors(state_dict: Any, path: Path) -> dict[str, torch.Tensor]:
                               f"plain real-valued tensors.")
     state_dict = strip_prefixes(state_dict)
     if not any(k.startswith("inner.") for k in state_dict):
-        raise CheckpointError(f"{path} does not hold HRM weights (no 'inner.*' keys; found e.g. "
+        raise CheckpointError(f"{path} does not hold HRM or TRM weights (no 'inner.*' keys; found e.g. "
                               f"{next(iter(state_dict))!r}).")
     return state_dict
 
@@ -146,7 +157,10 @@ def read_weights(path: str | Path) -> LoadedWeights:
     state_dict = _check_tensors(data, path)
     yaml_path = path.parent / "all_config.yaml"
     if yaml_path.exists():
-        return LoadedWeights(state_dict, "official", official_yaml_to_overrides(yaml_path), None, path)
+        overrides = official_yaml_to_overrides(yaml_path)
+        if "arch" in overrides:
+            check_architecture(state_dict, overrides["arch"], path, f"{yaml_path.name} beside it names")
+        return LoadedWeights(state_dict, "official", overrides, None, path)
     return LoadedWeights(state_dict, "state_dict", None, None, path)
 
 
@@ -219,6 +233,10 @@ def read_resume(path: str | Path) -> ResumePoint:
 
 def check_resume_settings(point: ResumePoint, config: RunConfig) -> None:
     """The model and data settings cannot change on resume (training settings may)."""
+    if point.config.model.arch != config.model.arch:
+        held = point.config.model.arch
+        raise CheckpointError(f"{point.path} is a {held.upper()} run ({architecture(held).title}), so it cannot be "
+                              f"resumed as {config.model.arch.upper()}; resume it with arch = {held}.")
     for section in ("model", "data"):
         if getattr(point.config, section) != getattr(config, section):
             raise CheckpointError(f"{point.path} was trained with different {section} settings; resume "
@@ -269,6 +287,12 @@ def check_resume_payload(payload: dict[str, Any], path: str | Path) -> None:
             raise bad(f"best '{key}' is not a whole number")
     if payload.get("wall_seconds") is not None and not _number(payload["wall_seconds"]):
         raise bad("wall time is not a number")
+    ema = payload.get("ema")
+    if ema is not None:
+        raw = ema.get("raw_model") if isinstance(ema, dict) else None
+        if (not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                 for k, v in raw.items())):
+            raise bad("raw weights beside the averaged ones (EMA) are missing")
 
 
 def check_optimizer_state(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
@@ -292,11 +316,15 @@ def check_optimizer_state(saved: dict[str, Any], optimizer: torch.optim.Optimize
 
 
 def training_payload(model: torch.nn.Module, optimizer: torch.optim.Optimizer, config: RunConfig,
-                     task: dict[str, Any], state: TrainState, wall_seconds: float) -> dict[str, Any]:
-    """What a run's checkpoint holds: enough to continue it exactly where it was."""
+                     task: dict[str, Any], state: TrainState, wall_seconds: float,
+                     ema: WeightEMA | None = None) -> dict[str, Any]:
+    """What a run's checkpoint holds: enough to continue it exactly where it was. With an EMA,
+    "model" is the averaged weights (what is evaluated and exported) and the raw ones sit beside."""
     t = config.train
+    raw = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    extra = {} if ema is None else {"ema": {"decay": ema.decay, "raw_model": raw}}
     return {
-        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "model": raw if ema is None else ema.state_dict_of(model),
         "optimizer": optimizer.state_dict(),
         "scheduler": {"kind": t.lr_schedule, "global_step": state.global_step},
         "epoch": state.epoch,
@@ -308,13 +336,16 @@ def training_payload(model: torch.nn.Module, optimizer: torch.optim.Optimizer, c
                  "epoch": state.best_epoch, "bad_evals": state.bad_evals},
         "wall_seconds": wall_seconds,
         "rng": {"torch": torch.get_rng_state()},
+        **extra,
     }
 
 
 def restore_training(payload: dict[str, Any], model: torch.nn.Module,
                      optimizer: torch.optim.Optimizer) -> TrainState:
-    """Load a checked payload's weights, optimiser and torch RNG; returns where the run was."""
-    load_into(model, strip_prefixes(payload["model"]), "the checkpoint")
+    """Load a checked payload's weights (the raw ones of a run with an EMA), optimiser and torch RNG;
+    returns where the run was."""
+    ema = payload.get("ema")
+    load_into(model, strip_prefixes(ema["raw_model"] if ema else payload["model"]), "the checkpoint")
     check_optimizer_state(payload["optimizer"], optimizer)
     try:
         optimizer.load_state_dict(payload["optimizer"])
@@ -330,62 +361,15 @@ def restore_training(payload: dict[str, Any], model: torch.nn.Module,
                       wall_offset=float(payload.get("wall_seconds") or 0.0))
 
 
-# ----------------------------------------------------------------------------------------
-# Official all_config.yaml
-# ----------------------------------------------------------------------------------------
-
-_ARCH_FIELDS = ("H_cycles", "L_cycles", "H_layers", "L_layers", "hidden_size", "num_heads", "expansion",
-                "puzzle_emb_ndim", "pos_encodings", "halt_max_steps", "halt_exploration_prob",
-                "rope_theta", "rms_norm_eps")
-_TOP_FIELDS = {"global_batch_size": "batch_size", "lr": "lr", "lr_min_ratio": "lr_min_ratio",
-               "beta1": "beta1", "beta2": "beta2", "weight_decay": "weight_decay",
-               "puzzle_emb_lr": "puzzle_emb_lr", "puzzle_emb_weight_decay": "puzzle_emb_weight_decay",
-               "seed": "seed"}
-
-
-def official_yaml_to_overrides(path: Path) -> dict[str, Any]:
-    """The RunConfig settings an official `all_config.yaml` determines (flat names)."""
-    import yaml
-
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CheckpointError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise CheckpointError(f"{path} cannot be read as YAML ({' '.join(str(problem).split())}{where}); only "
-                              f"plain YAML is accepted, never Python objects.") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("arch"), dict):
-        raise CheckpointError(f"{path} has no 'arch' section, so it is not an official HRM config.")
-    arch = raw["arch"]
-    out: dict[str, Any] = {name: arch[name] for name in _ARCH_FIELDS if name in arch}
-    loss = arch.get("loss")
-    if isinstance(loss, dict) and loss.get("loss_type") in ("softmax_cross_entropy", "stablemax_cross_entropy"):
-        out["loss_type"] = loss["loss_type"]
-    for key, name in _TOP_FIELDS.items():
-        if key in raw and raw[key] is not None:
-            out[name] = raw[key]
-    return out
-
-
-def official_yaml(config: RunConfig) -> str:
-    """An `all_config.yaml` in the official layout for this run."""
-    import yaml
-
-    m, t = config.model, config.train
-    arch = {"name": "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1",
-            "loss": {"name": "losses@ACTLossHead", "loss_type": m.loss_type}}
-    arch.update({name: getattr(m, name) for name in _ARCH_FIELDS})
-    arch["forward_dtype"] = m.forward_dtype
-    doc = {"arch": arch, "data_path": config.data.dataset_dir or f"hrm-studio:{config.data.task}",
-           "global_batch_size": t.batch_size, "epochs": t.epochs, "eval_interval": t.eval_interval,
-           "lr": t.lr, "lr_min_ratio": t.lr_min_ratio, "lr_warmup_steps": 0, "beta1": t.beta1,
-           "beta2": t.beta2, "weight_decay": t.weight_decay,
-           "puzzle_emb_weight_decay": t.puzzle_emb_weight_decay, "puzzle_emb_lr": t.puzzle_emb_lr,
-           "seed": t.seed}
-    return yaml.safe_dump(doc, sort_keys=False)
+def restore_ema(payload: dict[str, Any] | None, model: torch.nn.Module, decay: float) -> WeightEMA | None:
+    """The run's EMA (None when ema_decay is 0), starting from the model's weights as they are now,
+    or from a resumed payload's average when it kept one."""
+    ema = WeightEMA.for_run(model, decay)
+    if ema is not None and payload is not None and payload.get("ema"):
+        averaged = strip_prefixes(payload["model"])
+        check_fits(model, averaged, "the checkpoint's averaged (EMA) weights")
+        ema.load_shadow(averaged)
+    return ema
 
 
 # ----------------------------------------------------------------------------------------
@@ -408,8 +392,29 @@ def mismatches(state_dict: dict[str, torch.Tensor], model: torch.nn.Module) -> l
     return lines
 
 
+def check_architecture(state_dict: dict[str, Any], arch: str, source: str | Path,
+                       wanted_by: str = "the settings say") -> None:
+    """Refuse weights of another architecture than `arch`, naming the one they hold."""
+    held = architecture_of_weights(state_dict)
+    if held is not None and held != arch:
+        raise CheckpointError(f"{source} holds {held.upper()} weights ({architecture(held).title}), but "
+                              f"{wanted_by} arch = {arch} ({architecture(arch).title}). Open it with arch = {held} "
+                              f"(the settings' arch, or --set arch={held}).")
+
+
 def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str | Path) -> None:
     """Copy weights into `model` only after every key and shape has been checked."""
+    check_fits(model, state_dict, source)
+    with torch.no_grad():
+        model.load_state_dict({k: v.to(expected.dtype) for k, v, expected in
+                               ((k, v, model.state_dict()[k]) for k, v in state_dict.items())}, strict=True)
+
+
+def check_fits(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str | Path) -> None:
+    """CheckpointError unless `state_dict` is `model`'s architecture with every key, shape and value usable."""
+    model_arch = architecture_of_weights(model.state_dict())
+    if model_arch is not None:
+        check_architecture(state_dict, model_arch, source, "the model being loaded is")
     problems = mismatches(state_dict, model)
     if not problems:
         broken = [key for key, value in state_dict.items()
@@ -423,9 +428,6 @@ def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], sourc
         raise CheckpointError(f"The weights in {source} do not fit the model settings "
                               f"({len(problems)} mismatch{'es' if len(problems) != 1 else ''}): {shown}. "
                               f"Pick the preset or settings the weights were trained with.")
-    with torch.no_grad():
-        model.load_state_dict({k: v.to(expected.dtype) for k, v, expected in
-                               ((k, v, model.state_dict()[k]) for k, v in state_dict.items())}, strict=True)
 
 
 def shapes_from_weights(state_dict: dict[str, torch.Tensor]) -> dict[str, int]:
@@ -439,7 +441,8 @@ def shapes_from_weights(state_dict: dict[str, torch.Tensor]) -> dict[str, int]:
         out["num_puzzle_identifiers"], out["puzzle_emb_ndim"] = int(pe.shape[0]), int(pe.shape[1])
     else:
         out["puzzle_emb_ndim"] = 0
-    for level in ("H", "L"):
+    trm = architecture_of_weights(state_dict) == "trm"
+    for level in ("L",) if trm else ("H", "L"):  # TRM has no H network: its H_layers is not in the weights
         ids = {k.split(".")[3] for k in state_dict if k.startswith(f"inner.{level}_level.layers.")}
         out[f"{level}_layers"] = len(ids)
     pos = state_dict.get("inner.embed_pos.embedding_weight")
@@ -450,20 +453,26 @@ def shapes_from_weights(state_dict: dict[str, torch.Tensor]) -> dict[str, int]:
 
 def check_config_against_weights(config: RunConfig, state_dict: dict[str, torch.Tensor],
                                  source: str | Path) -> None:
-    """Name every setting the weights contradict, before building anything."""
+    """Name every setting the weights contradict, before building anything (first of all the architecture)."""
+    check_architecture(state_dict, config.model.arch, source)
     told = shapes_from_weights(state_dict)
     read = {f.name for f in fields(ModelConfig) if applies_to(f, config.model.arch)}  # TRM has no H_level
     wrong = []
     for name in ("hidden_size", "puzzle_emb_ndim", "H_layers", "L_layers"):
         if name in read and name in told and told[name] != config.get(name):
             wrong.append(f"{name} is {config.get(name)} in the settings but {told[name]} in the weights")
+    mixing = any(".mlp_t." in k for k in state_dict)
+    if "mlp_t" in read and mixing != config.model.mlp_t:
+        wrong.append(f"mlp_t is {config.model.mlp_t} in the settings but {mixing} in the weights")
     learned = "positions" in told
     if learned != (config.model.pos_encodings == "learned"):
         wrong.append(f"pos_encodings is '{config.model.pos_encodings}' in the settings but the weights "
                      f"{'have' if learned else 'have no'} learned positions")
     if wrong:
+        from hrm_studio.training.preset_match import preset_advice
+
         raise CheckpointError(f"The weights in {source} were trained with other settings: "
-                              + "; ".join(wrong) + ". Use the matching preset, --config or --set.")
+                              + "; ".join(wrong) + ". " + preset_advice(told, config.model.arch))
 
 
 def check_weights_cover_data(state_dict: dict[str, torch.Tensor], info: Any, source: str | Path) -> None:
@@ -479,12 +488,15 @@ def check_weights_cover_data(state_dict: dict[str, torch.Tensor], info: Any, sou
                              f"{info.vocab_size} tokens")
     ids = told.get("num_puzzle_identifiers")
     if ids is not None and ids < info.num_puzzle_identifiers:
-        key = "inner.puzzle_emb.weights"
-        wrong.append(f"{key} has {list(state_dict[key].shape)} ({ids} identifiers) but the puzzles use "
-                     f"{info.num_puzzle_identifiers} identifiers")
+        from hrm_studio.training.preset_match import identifier_words
+
+        wrong.append(f"{identifier_words(info.num_puzzle_identifiers, ids)} (inner.puzzle_emb.weights has "
+                     f"{list(state_dict['inner.puzzle_emb.weights'].shape)})")
     if wrong:
+        from hrm_studio.training.preset_match import preset_advice
+
         raise CheckpointError(f"The weights in {source} were trained on other puzzles: " + "; ".join(wrong)
-                              + ". Train on the task they came from, or start without them.")
+                              + f". {preset_advice(told)} Or start without them.")
 
 
 # ----------------------------------------------------------------------------------------

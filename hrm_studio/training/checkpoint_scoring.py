@@ -9,12 +9,13 @@ code), and are checked against the settings and the puzzles before anything is b
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from hrm_studio.config import RunConfig
+from hrm_studio.config import ModelConfig, RunConfig
 from hrm_studio.validation import validate
 from hrm_studio.errors import UserError
 from hrm_studio.training import checkpoint as ckpt
@@ -23,6 +24,9 @@ from hrm_studio.evaluation.metrics import summarise_predictions
 from hrm_studio.training.model_factory import build_head, model_config
 from hrm_studio.evaluation.predict import evaluate
 from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet, build_prediction_set
+
+
+MAX_SEGMENTS = next(int(f.metadata["max"]) for f in fields(ModelConfig) if f.name == "halt_max_steps")
 
 
 class EvaluationCancelled(UserError):
@@ -69,8 +73,16 @@ def score_weights(loaded: ckpt.LoadedWeights, config: RunConfig, split: str = "t
                   limit: int | None = None, batch_size: int = 64,
                   on_progress: Callable[[int, int], None] | None = None,
                   should_stop: Callable[[], bool] | None = None,
-                  keep_logits: bool = False) -> tuple[PredictionSet, dict[str, Any]]:
-    """score_checkpoint for weights already read (a caller that needed them to resolve the settings)."""
+                  keep_logits: bool = False, segments: int | None = None) -> tuple[PredictionSet, dict[str, Any]]:
+    """score_checkpoint for weights already read (a caller that needed them to resolve the settings).
+
+    segments: run this many ACT segments instead of the trained halt_max_steps (more, or fewer,
+              thinking at test time); "at halt" still means where the model as trained halts,
+              at its Q-head's word or at halt_max_steps, whichever comes first.
+    """
+    trained_steps = config.model.halt_max_steps
+    if segments is not None:
+        config = with_segments(config, segments)
     if split not in SPLITS:
         raise UserError(f"There is no split called {split!r}; choose one of {', '.join(SPLITS)}.")
     if limit is not None and limit < 1:
@@ -87,15 +99,18 @@ def score_weights(loaded: ckpt.LoadedWeights, config: RunConfig, split: str = "t
     if vocab is not None and data.info.vocab_size > vocab:
         raise UserError(f"The puzzles use {data.info.vocab_size} token ids but the weights know only {vocab}.")
     if ids is not None and int(puzzles.puzzle_identifiers.max(initial=0)) >= ids:
-        raise UserError(f"The puzzles use puzzle identifiers up to {int(puzzles.puzzle_identifiers.max())} but "
-                        f"the weights have only {ids} identifiers; use the task settings the model was "
-                        f"trained with.")
+        from hrm_studio.training.preset_match import identifier_words, preset_advice
+
+        raise UserError(f"These settings do not fit the weights: "
+                        f"{identifier_words(int(puzzles.puzzle_identifiers.max()) + 1, ids)}. "
+                        f"{preset_advice(told, config.model.arch)}")
     head = build_head(config, model_config(config, data.info, vocab_size=vocab, num_puzzle_identifiers=ids))
     ckpt.load_into(head.model, loaded.state_dict, where)
     pred = evaluate(head, puzzles, batch_size=batch_size, keep_logits=keep_logits, should_stop=should_stop,
                     on_progress=on_progress)
     if pred is None:
         raise EvaluationCancelled("Evaluation was cancelled.")
+    np.minimum(pred.halt_step, trained_steps, out=pred.halt_step)  # no-op unless segments > trained
     epoch = (loaded.payload or {}).get("epoch", 0)
     epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else 0
     indices = np.arange(len(puzzles))
@@ -107,3 +122,10 @@ def score_weights(loaded: ckpt.LoadedWeights, config: RunConfig, split: str = "t
     else:
         ps = build_prediction_set(split, epoch, indices, puzzles, pred, task, complete)
     return ps, summarise_predictions(pred, puzzles.patterns, prefix="")
+
+
+def with_segments(config: RunConfig, segments: int) -> RunConfig:
+    """A copy of `config` whose model runs `segments` ACT segments (weights do not depend on it)."""
+    if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= MAX_SEGMENTS:
+        raise UserError(f"The number of segments must be a whole number from 1 to {MAX_SEGMENTS}, not {segments!r}.")
+    return replace(config, model=replace(config.model, halt_max_steps=segments))

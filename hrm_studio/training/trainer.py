@@ -4,8 +4,9 @@ It reads as its steps: `_set_up` (data, model, run folder) → for each epoch `_
 `_evaluate` → `_record` → `_finish`. Beside it: the epoch over streamed batches
 (epoch_loop.py), pause / stop / checkpoint requests from any thread (control.py), the live
 viewer (live_viewer.py), best score and early stopping (early_stopping.py), curriculum levels
-(curriculum_levels.py), the checkpoint payload and its resume checks (checkpoint.py), and
-every write to the run folder (runstore/writer.py).
+(curriculum_levels.py), the averaged weights it evaluates and keeps (ema.py), the checkpoint
+payload and its resume checks (checkpoint.py), and every write to the run folder
+(runstore/writer.py).
 
 Nothing lost. Every finished epoch is appended to the run's history and saved as the last
 complete epoch's checkpoint, each write atomic, so a run killed at any instant resumes from
@@ -35,23 +36,21 @@ from hrm_studio.events import (CheckpointSaved, EpochEnd, Evaluated, Event, Even
                                Notice, Progress, Started)
 from hrm_studio.model import count_parameters
 from hrm_studio.runstore.keys import TIMING_KEYS, CheckpointKind, HistoryKey, RunState
-from hrm_studio.runstore.run_dir import RunDir
+from hrm_studio.runstore.run_dir import RunDir, run_name_stem
 from hrm_studio.runstore.writer import RunSnapshot, RunWriter
 from hrm_studio.training import checkpoint as ckpt
 from hrm_studio.training.control import RunControl
 from hrm_studio.training.curriculum_levels import CurriculumLevels
 from hrm_studio.training.data_source import load_data, shape_of
 from hrm_studio.training.early_stopping import EndReason, reason_to_end, track_best
+from hrm_studio.training.ema import WeightEMA, evaluating
 from hrm_studio.training.epoch_loop import EpochLoop
 from hrm_studio.training.live_viewer import LiveViewer
 from hrm_studio.training.model_factory import attention_kernel, build_head, model_config
 from hrm_studio.training.schedule import build_optimizer, lr_factor
 from hrm_studio.training.train_state import TrainState
+from hrm_studio.training.training_error import TrainingError, update_refused
 from hrm_studio.validation import validate
-
-
-class TrainingError(UserError):
-    """Training cannot go on (e.g. the loss became NaN); the run keeps what it had."""
 
 
 @dataclass
@@ -90,6 +89,7 @@ class Trainer(RunControl):
         self.model_cfg: Any = None
         self.head: torch.nn.Module | None = None
         self.optimizer: torch.optim.Optimizer | None = None
+        self.ema: WeightEMA | None = None  # the averaged weights a run evaluates and keeps (ema_decay > 0)
         self.writer: RunWriter | None = None
         self.run_dir: RunDir | None = None
         self._loop: EpochLoop | None = None
@@ -183,7 +183,7 @@ class Trainer(RunControl):
         if self._resume is None or self.run_dir.existing_checkpoint(CheckpointKind.LAST) is None:
             self._save(CheckpointKind.LAST)  # the starting point: a run stopped or killed in its first epoch resumes here
         self._viewer = LiveViewer(self.config, data, self._predict, self._emit)
-        self._loop = EpochLoop(self.head, self.optimizer, self.config, self)
+        self._loop = EpochLoop(self.head, self.optimizer, self.config, self, ema=self.ema)
         self._loop.train_on(data.train)
         self._wall_start = time.perf_counter() - self.state.wall_offset
 
@@ -213,10 +213,12 @@ class Trainer(RunControl):
             self.state = ckpt.restore_training(self._resume.payload, self.head.model, self.optimizer)
         elif init is not None:
             ckpt.load_into(self.head.model, init.state_dict, init.path or "the checkpoint")
+        self.ema = ckpt.restore_ema(self._resume and self._resume.payload, self.head.model, cfg.train.ema_decay)
 
     def _open_run_folder(self, data: TaskData) -> None:
         """Create or reopen the run folder, write all but the weights into it, and announce the run."""
-        self.writer = RunWriter.open(self._run_dir_arg, self.config.data.task, self._snapshot, on_notice=self._notice,
+        stem = run_name_stem(self.config.data.task, self.config.data.dataset_dir)   # a dataset folder names the run
+        self.writer = RunWriter.open(self._run_dir_arg, stem, self._snapshot, on_notice=self._notice,
                                      resuming=self._resume is not None, tensorboard=self.config.train.tensorboard)
         self.run_dir = self.writer.run
         self._run_dir_arg = self.run_dir.path  # a second fit() of this Trainer continues in the same folder
@@ -272,7 +274,7 @@ class Trainer(RunControl):
         if loss is not None and not math.isfinite(loss):
             raise TrainingError(f"The loss became {loss} in epoch {epoch}; training was stopped. Lower the "
                                 f"learning rate or turn on gradient clipping, then resume from the last checkpoint.")
-        row[HistoryKey.LEARNING_RATE] = t.lr * lr_factor(epoch, t)
+        row[HistoryKey.LEARNING_RATE] = t.lr * lr_factor(epoch, t, self.state.global_step + 1)
         row[HistoryKey.EPOCH_SECONDS] = seconds
         row[HistoryKey.SAMPLES_PER_SECOND] = acc.segments / max(seconds, 1e-9)
         row[HistoryKey.PUZZLES_PER_SECOND] = acc.count / max(seconds, 1e-9)
@@ -300,10 +302,12 @@ class Trainer(RunControl):
         return True
 
     def _predict(self, puzzles: PuzzleSet) -> Predictions | None:
-        """Every segment's answer for `puzzles`; None when the run is stopping."""
+        """Every segment's answer for `puzzles` from the weights the run keeps (the EMA's when on);
+        None when the run is stopping."""
         assert self.head is not None
-        return evaluate(self.head, puzzles, batch_size=max(self.config.train.batch_size, 64),
-                        should_stop=self._stop.is_set)
+        with evaluating(self.ema, self.head.model):
+            return evaluate(self.head, puzzles, batch_size=max(self.config.train.batch_size, 64),
+                            should_stop=self._stop.is_set)
 
     def _record(self, epoch: int, row: dict[str, Any], difficulty: int | None) -> EndReason | None:
         """Keep the epoch — its row in the history and the run folder, the best and the last complete
@@ -348,7 +352,7 @@ class Trainer(RunControl):
         assert self.head is not None and self.optimizer is not None and self._data is not None
         wall = self.state.wall_offset if self._wall_start is None else time.perf_counter() - self._wall_start
         return ckpt.training_payload(self.head.model, self.optimizer, self.config, self._data.info.to_dict(),
-                                     self.state, wall)
+                                     self.state, wall, ema=self.ema)
 
     def _save(self, kind: CheckpointKind) -> Path:
         """Save one of the run's checkpoints atomically; the previous one of that kind stays until this one is whole."""
@@ -384,15 +388,4 @@ class Trainer(RunControl):
     def refuse_update(self, epoch: int, what: str) -> NoReturn:
         """Stop, saying what happened and what is safe (the loop dropped the step's gradients)."""
         assert self.run_dir is not None
-        t, run = self.config.train, self.run_dir
-        lower = f"--set lr={t.lr / 4:g}"
-        last = run.existing_checkpoint(CheckpointKind.LAST)
-        if self.state.epoch > 0 and last is not None:
-            advice = (f"the last complete epoch ({self.state.epoch}) is kept in {last}: continue with "
-                      f"'hrm-studio train --resume {run.path} {lower}' (a lower learning rate) or add "
-                      f"'--set grad_clip=1'.")
-        else:
-            advice = (f"no epoch had finished, so start again with a lower learning rate ({lower}) or with "
-                      f"--set grad_clip=1.")
-        raise TrainingError(f"The {what} in epoch {epoch} (step {self.state.global_step + 1}), so training "
-                            f"stopped before that update was applied; {advice}")
+        raise update_refused(self.config.train, self.run_dir, self.state, epoch, what)

@@ -130,6 +130,7 @@ def test_a_library_that_still_mismatches_after_the_rebuild_is_refused_with_a_rea
     assert len(compiles) == 2
     # What the person sees: the Notice for 'auto', the ConfigError for 'native'.
     monkeypatch.setattr(model_factory.kernel_build, "load", lambda: result)
+    monkeypatch.setattr(model_factory, "native_is_faster", lambda: True)  # where 'auto' would use it
     kernel, note = model_factory.attention_kernel("auto")
     assert kernel is None
     assert f"HRM Studio's fused attention kernel is not available: {result.reason}." in note

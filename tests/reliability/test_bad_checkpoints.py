@@ -159,7 +159,8 @@ def test_a_checkpoint_for_another_vocabulary_lists_the_keys_and_shapes(finished_
     line = one_line_error(capsys.readouterr().err)
     assert "inner.embed_tokens.embedding_weight has [6, 32] (6 tokens) but the puzzles use 12 tokens" in line
     assert "inner.lm_head.weight has [6, 32]" in line
-    assert "inner.puzzle_emb.weights has [1, 32] (1 identifiers) but the puzzles use 3 identifiers" in line
+    assert "the puzzles use 3 puzzle identifiers (0 to 2) but the weights hold only 1 (identifier 0)" in line
+    assert "inner.puzzle_emb.weights has [1, 32]" in line
     assert not (tmp_path / "n").exists()
 
 

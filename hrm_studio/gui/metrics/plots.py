@@ -21,6 +21,7 @@ from typing import Any, Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QTextOption
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSlider, QVBoxLayout,
                                QWidget)
 
@@ -66,10 +67,13 @@ class MetricsDashboard(QWidget):
         self.controls = self._build_controls()   # a subclass (the run comparison) adds its own options here
 
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumSize(420, 320)
+        self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # mouse-only: Tab must not stop on an unmarked plot
+        self.view.setMinimumSize(360, 240)   # six small plots still read; the window fits 1024×640
         # One legend for all six plots, inside the view so exported images carry it.
         self.legend = pg.LabelItem(justify="center")
         self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # The legend wraps between its entries instead of widening the plots past a small window's edge.
+        self.legend.item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
         self.view.addItem(self.legend, row=LEGEND_ROW, col=0, colspan=COLUMNS)
         self._plots: dict[str, pg.PlotItem] = {}
         self._cursors: dict[str, pg.InfiniteLine] = {}
@@ -418,14 +422,32 @@ class MetricsDashboard(QWidget):
         c = self._colours
         parts = []
         for entry in legend_entries(self._patterns, c):
+            text = unbroken(entry.text)
             if entry.colour is None:
-                parts.append(f'<span style="color:{c.foreground}">{html.escape(entry.text)}</span>')
+                parts.append(f'<span style="color:{c.foreground}">{text}</span>')
             else:
                 line = "╍╍╍" if entry.dashed else "━━━"
-                parts.append(f'<span style="color:{entry.colour}">{line}</span>&nbsp;{html.escape(entry.text)}')
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts), color=c.foreground, size="9pt")
+                parts.append(f'<span style="color:{entry.colour}">{line}</span>&nbsp;{text}')
+        self.legend.setText("&nbsp;&nbsp; ".join(parts), color=c.foreground, size="9pt")   # breaks between entries
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """Wrap the legend to the plots' width (its one-line width would hold the window wide)."""
+        width = max(self.view.width() - 16, 120)
+        if self.legend.item.textWidth() != width:
+            self.legend.item.setTextWidth(width)
+            self.legend.resizeEvent(None)   # pyqtgraph's LabelItem re-reads its size (its minimum) here
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_legend()
 
     @property
     def colours(self) -> PlotColours:
         return self._colours
 
+
+
+def unbroken(text: str) -> str:
+    """`text` as HTML that a wrapping legend never breaks inside ("held-out" stays whole)."""
+    return html.escape(text).replace(" ", "&nbsp;").replace("-", "&#8209;")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -21,7 +21,7 @@ from hrm_studio.data.grid import IGNORE
 from hrm_studio.render.grid_geometry import GridGeometry
 from hrm_studio.render.grid_style import GridStyle
 
-MIN_CELL, MAX_CELL = 6.0, 64.0
+MIN_CELL, MAX_CELL = 1.0, 64.0   # a 30×30 maze fits a small pane at a few pixels a cell
 TITLE_HEIGHT, CAPTION_HEIGHT, MARGIN = 20, 18, 6
 
 
@@ -52,6 +52,7 @@ class TokenGridView(QWidget):
 
     zoom_requested = Signal(float)   # new cell size in pixels; the tab applies it to every view
     cell_hovered = Signal(str)       # the hover text, also shown as a tooltip
+    pan_requested = Signal(QPoint)   # a drag moved by this many pixels: scroll the zoomed grids
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +61,7 @@ class TokenGridView(QWidget):
         self.cell = 22.0
         self.show_numbers = False
         self.placeholder = "No puzzle selected"
+        self._drag: QPointF | None = None
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setMinimumSize(80, 80)
@@ -96,7 +98,14 @@ class TokenGridView(QWidget):
         """Top-left of the grid: centred horizontally under the title."""
         assert self.content is not None
         width, _ = self.content.geometry.extent(self.cell)
-        return QPointF(max(MARGIN, (self.width() - width) / 2), MARGIN + TITLE_HEIGHT)
+        return QPointF(max(MARGIN, (self.width() - width) / 2), self._top() + TITLE_HEIGHT)
+
+    def _top(self) -> float:
+        """Top of the title: the title, grid and caption sit in the middle of a pane taller than they are."""
+        if self.content is None:
+            return MARGIN
+        _, height = self.content.geometry.extent(self.cell)
+        return max(MARGIN, (self.height() - height - TITLE_HEIGHT - CAPTION_HEIGHT) / 2)
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """Grid (row, column) under widget pixel (x, y)."""
@@ -134,7 +143,8 @@ class TokenGridView(QWidget):
         title_font = QFont(self.font())
         title_font.setBold(True)
         painter.setFont(title_font)
-        painter.drawText(QRectF(0, MARGIN, self.width(), TITLE_HEIGHT), Qt.AlignmentFlag.AlignHCenter, self.title)
+        painter.drawText(QRectF(0, self._top(), self.width(), TITLE_HEIGHT), Qt.AlignmentFlag.AlignHCenter,
+                         self.title)
         painter.setFont(self.font())
         c = self.content
         if c is None:
@@ -196,6 +206,8 @@ class TokenGridView(QWidget):
                         if cross and not thin:
                             painter.drawLine(inner.topLeft(), inner.bottomRight())
                             painter.drawLine(inner.topRight(), inner.bottomLeft())
+        if self.cell < 4:   # lines would cover the colours of cells this small
+            return
         painter.setPen(QPen(line, 1))
         for x in lefts:
             painter.drawLine(QPointF(x, tops[0]), QPointF(x, tops[-1]))
@@ -203,7 +215,19 @@ class TokenGridView(QWidget):
             painter.drawLine(QPointF(lefts[0], y), QPointF(lefts[-1], y))
 
     # ----- interaction ------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag = event.globalPosition()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+        self._drag = None
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+        if self._drag is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            moved = event.globalPosition() - self._drag
+            self._drag = event.globalPosition()
+            self.pan_requested.emit(moved.toPoint())
+            return
         pos = event.position()
         hit = self.cell_at(pos.x(), pos.y())
         if hit is None:

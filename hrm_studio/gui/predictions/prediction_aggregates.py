@@ -6,8 +6,8 @@ the confusion matrix says *which* token it writes instead of which. Clicking a p
 narrows the two charts to that pattern and tells the viewer to filter its puzzle list.
 
 Every number comes from training/prediction_summary.py, so it is the number the history
-and `hrm-studio eval` report. The charts follow the step slider (set_segment); the table
-always reads after the last segment, as the history does. No torch here: the window must
+and `hrm-studio eval` report. The table and the charts follow the step slider (set_segment): after
+the last segment they read as the history does. No torch here: the window must
 open before torch has loaded.
 """
 
@@ -19,8 +19,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QAbstractScrollArea, QHeaderView, QLabel, QSizePolicy, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from hrm_studio.gui.widgets.theme import plot_colours
 from hrm_studio.render.grid_style import GridStyle
@@ -34,10 +34,12 @@ COLUMNS = ("Pattern", "Puzzles", "Token acc", "Exact", "Mean steps", "Q-halt acc
 COLUMN_TIPS = (
     "The rule the puzzles follow; click one to narrow the charts and the puzzle list to it.",
     "Puzzles of this pattern in the set shown.",
-    "Mean share of scored cells right after the last reasoning segment.",
-    "Share of puzzles with every scored cell right after the last segment (the official reading).",
-    "Mean reasoning segments before the model's Q-head chose to halt.",
-    "Share of puzzles where the Q-head's 'halt' (q_halt ≥ 0) agrees with the answer being exactly right.",
+    "Mean share of scored cells right after the segment the slider shows.",
+    "Share of puzzles with every scored cell right after the segment the slider shows (after the last: the "
+    "official reading).",
+    "Mean reasoning segments before the model's Q-head chose to halt (the same at every segment).",
+    "Share of puzzles where the Q-head's 'halt' (q_halt ≥ 0) at the segment the slider shows agrees with the "
+    "answer being exactly right there.",
 )
 BAR_WIDTH = 0.38
 
@@ -89,7 +91,10 @@ class PredictionAggregates(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
-        self.table.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.table.setMinimumSize(120, 40)
+        # Its columns' width as the size it asks for (the splitter's first layout); it scrolls when narrowed.
+        self.table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
     def _build_histogram(self, colours: PlotColours) -> None:
@@ -146,22 +151,24 @@ class PredictionAggregates(QWidget):
                 plot.getAxis(axis).setPen(colours.foreground)
                 plot.getAxis(axis).setStyle(tickFont=tick_font)
         for plot in (self.histogram_plot, self.confusion_plot):
-            plot.setMinimumWidth(160)
+            plot.setMinimumSize(120, 40)
+            plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # mouse-only: Tab must not stop on an unmarked plot
 
     def _build_layout(self) -> None:
-        charts = QHBoxLayout()
-        charts.setContentsMargins(0, 0, 0, 0)
-        charts.addWidget(self.histogram_plot, 3)
-        charts.addWidget(self.confusion_plot, 2)
-        right = QVBoxLayout()
-        right.setContentsMargins(0, 0, 0, 0)
-        right.setSpacing(2)
-        right.addLayout(charts, 1)
-        right.addWidget(self.hover_label)
-        layout = QHBoxLayout(self)
+        """Table | histogram | confusion in a splitter: each can be narrowed (the table scrolls), so the
+        summaries never hold the window wider than a laptop screen."""
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        for widget in (self.table, self.histogram_plot, self.confusion_plot):
+            self.split.addWidget(widget)
+            self.split.setCollapsible(self.split.count() - 1, False)
+        self.split.setStretchFactor(0, 0)
+        self.split.setStretchFactor(1, 3)
+        self.split.setStretchFactor(2, 2)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 0)
-        layout.addLayout(right, 1)
+        layout.setSpacing(2)
+        layout.addWidget(self.split, 1)
+        layout.addWidget(self.hover_label)
 
     # ----- data in ---------------------------------------------------------------------------------
     def set_predictions(self, ps: PredictionSet | None) -> None:
@@ -173,21 +180,24 @@ class PredictionAggregates(QWidget):
             self._show_empty()
             return
         self._labels = self._vocab_labels(ps)
-        self.pattern_rows = pattern_table(ps)
-        if self.pattern and self.pattern not in {r.pattern for r in self.pattern_rows[:-1]}:
-            self.pattern = ""
         if self.segment is not None and not -ps.steps <= self.segment < ps.steps:
             self.segment = None
+        self.pattern_rows = pattern_table(ps, segment=self.segment)
+        if self.pattern and self.pattern not in {r.pattern for r in self.pattern_rows[:-1]}:
+            self.pattern = ""
         self._fill_table()
         self._set_axes()
         self._draw_charts()
 
     def set_segment(self, segment: int | None) -> None:
-        """Draw the charts after this 0-based segment (None = the last); the table does not move."""
+        """Show the table and the charts after this 0-based segment (None = the last)."""
         self.segment = segment
-        if self.predictions is not None:
-            if segment is not None and not -self.predictions.steps <= segment < self.predictions.steps:
+        ps = self.predictions
+        if ps is not None:
+            if segment is not None and not -ps.steps <= segment < ps.steps:
                 self.segment = None
+            self.pattern_rows = pattern_table(ps, segment=self.segment)
+            self._fill_table()
             self._draw_charts()
 
     def set_pattern(self, pattern: str) -> None:
@@ -255,9 +265,7 @@ class PredictionAggregates(QWidget):
             self._select_row()
         finally:
             self._filling = False
-        width = self.table.horizontalHeader().length() + 2 * self.table.frameWidth()
-        scroll = self.table.verticalScrollBar()
-        self.table.setFixedWidth(width + (scroll.sizeHint().width() if scroll.isVisible() else 0))
+        self.table.updateGeometry()
 
     def _select_row(self) -> None:
         """Select the row of `self.pattern` (the "all" row for ""), emitting nothing."""

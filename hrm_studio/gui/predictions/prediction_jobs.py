@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,6 +35,20 @@ class PredictionSource:
     checkpoint: Path | None
     config: RunConfig
     run_dir: Path | None = None
+    keep: bool = True   # save what is evaluated in run_dir (not when other settings than the run's were used)
+
+
+# What the settings panel holds when an evaluation starts: the settings, or why they cannot be used.
+ScreenSettings = Callable[[], "RunConfig | str"]
+
+
+def with_screen_settings(source: PredictionSource, screen: RunConfig) -> PredictionSource:
+    """`source` evaluated with the settings on screen; kept in its run folder only when those are the run's
+    own model and data settings (predictions of other puzzles must not pass for the run's)."""
+    own = source.config.to_dict()
+    now = screen.to_dict()
+    same = all(own.get(section) == now.get(section) for section in ("model", "data"))
+    return replace(source, config=screen, keep=source.keep and same)
 
 
 def load_saved(run_dir: Path | None) -> dict[str, PredictionSet]:
@@ -70,7 +84,8 @@ def evaluate_split(source: PredictionSource, split: str, on_progress: Callable[[
     note = ""
     # Kept in the run folder for next time, unless another process is still training that run: the folder
     # is its writer's, and predictions of an older checkpoint could land over the ones it writes at its end.
-    if source.run_dir is not None and source.run_dir.is_dir() and RunDir(source.run_dir).state() != RunState.RUNNING:
+    if (source.keep and source.run_dir is not None and source.run_dir.is_dir()
+            and RunDir(source.run_dir).state() != RunState.RUNNING):
         try:
             ps.save(RunDir(source.run_dir).predictions_path(split))
         except OSError as exc:
@@ -102,6 +117,7 @@ class PredictionJobs(QObject):
         self.tab = tab
         self.jobs = JobRunner(self)
         self.source: PredictionSource | None = None
+        self.screen_settings: ScreenSettings | None = None   # evaluations use these when set (the window's)
         self.training = False
         self._cancel = threading.Event()
         self._evaluating: str | None = None
@@ -174,17 +190,30 @@ class PredictionJobs(QObject):
             return
         if self._evaluating is not None:
             return
+        source = self.source
+        screen = self.screen_settings() if self.screen_settings is not None else None
+        if isinstance(screen, str):
+            self.failed.emit(f"Cannot evaluate with the settings shown: {screen}")
+            return
+        if screen is not None:   # what the person sees is what the model is evaluated with
+            source = with_screen_settings(source, screen)
         self._cancel = threading.Event()
         cancel = self._cancel
-        source = self.source
         self._evaluating = split
         collect_quietly()
-        self.tab.show_progress(0, 1)
+        self.tab.show_progress(0, 0)   # "starting…" until the job knows how many puzzles
         if announce:
             self.message.emit(f"Evaluating every {'held-out' if split == 'test' else 'training'} puzzle…")
         self.jobs.submit(lambda: evaluate_split(source, split, lambda d, n: self.progress.emit(d, n),
                                                 cancel.is_set),
                          self._evaluated, self._evaluation_failed)
+
+    def settings_changed(self) -> None:
+        """The settings were made to fit the model (a preset applied): evaluate the split shown again
+        unless predictions are already on view."""
+        if self.source is not None and self.source.checkpoint is not None and not self.training \
+                and self.tab.current_set() is None:
+            self.evaluate(self.tab.split)
 
     def cancel(self) -> None:
         self._cancel.set()

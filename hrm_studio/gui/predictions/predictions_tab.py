@@ -17,20 +17,30 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-    QScrollArea, QSlider, QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
+    QMenu, QSizePolicy, QSlider, QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
 
-from hrm_studio.gui.predictions.grid_view import CAPTION_HEIGHT, MARGIN, MAX_CELL, MIN_CELL, TITLE_HEIGHT, GridContent, TokenGridView
+from hrm_studio.gui.predictions.grid_area import GridArea
+from hrm_studio.gui.predictions.grid_view import GridContent
 from hrm_studio.gui.predictions.prediction_aggregates import PredictionAggregates
 from hrm_studio.gui.predictions.puzzle_table import COLUMN_SAMPLES, COLUMNS, PuzzleFilter, PuzzleTableModel
 from hrm_studio.gui.predictions.reasoning_strip import ReasoningStrip, SegmentFacts, sigmoid
+from hrm_studio.gui.widgets.flow_layout import flow_row
 from hrm_studio.render.grid_geometry import grid_geometry
 from hrm_studio.render.grid_style import GridStyle
 from hrm_studio.runstore.prediction_set import PredictionSet
+from hrm_studio.gui.widgets.words import count
 
 SPLIT_TEXT = {"test": "Held-out puzzles", "train": "Training puzzles"}
 RESULT_TEXT = {"all": "All puzzles", "wrong": "Only wrong", "correct": "Only right"}
 PLAY_MS = 700
-VIEW_NAMES = ("input", "prediction", "truth", "diff")
+LIST_WIDTH = (180, 420)                    # the puzzle list's first width, least and most
+EMPTY_WITHOUT_MODEL = ("No predictions yet. Start a run, or open a checkpoint or run folder: the model's answer "
+                       "for every puzzle appears here.")
+EMPTY_WITH_MODEL = ("No predictions for this split yet. Press Evaluate whole split to run the model over its "
+                    "puzzles with the settings shown (if they do not fit the model, the message above says why).")
+PROGRESS_STARTING = "starting…"            # before the job knows how many puzzles there are
+PROGRESS_COUNTING = "%v / %m puzzles"
+PROGRESS_WIDEST = "100000 / 100000 puzzles"
 
 
 class PredictionsTab(QWidget):
@@ -46,8 +56,6 @@ class PredictionsTab(QWidget):
         self.sets: dict[str, PredictionSet] = {}
         self.split = "test"
         self.segment = 0
-        self.zoomed = False   # the person zoomed: keep their cell size
-        self._shape: tuple[int, int] | None = None
         self._display: str | None = None
         self._stale = False   # a set arrived while the tab was hidden: draw it when shown
         self.style_cache: tuple[int, GridStyle] | None = None
@@ -90,7 +98,9 @@ class PredictionsTab(QWidget):
         self.result_box.setToolTip("Show every puzzle, only those the model gets wrong, or only right ones.")
         self.count_label = QLabel()
 
-    def _build_toolbar(self) -> QHBoxLayout:
+    def _build_toolbar(self) -> QWidget:
+        """Filters on the left, what is shown and Evaluate on the right; wraps onto a second line when
+        the pane is narrow instead of holding the window wide."""
         self._build_filters()
         self.source_label = QLabel()
         self.source_label.setObjectName("predictionsSource")
@@ -98,19 +108,15 @@ class PredictionsTab(QWidget):
         self.evaluate_button.setToolTip("Run the model over every puzzle of this split (in the background) and "
                                         "keep the result in the run folder.")
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setFormat("%v / %m puzzles")
+        # Wide enough for the longest text it shows, so the text never wraps inside the bar.
+        self.progress.setFixedWidth(self.progress.fontMetrics().horizontalAdvance(PROGRESS_WIDEST) + 48)
+        self.progress.setFormat(PROGRESS_STARTING)
         self.cancel_button = QPushButton("Cancel")
         self.progress.hide()
         self.cancel_button.hide()
-        top = QHBoxLayout()
-        for w in (QLabel("Split:"), self.split_box, QLabel("Pattern:"), self.pattern_box, self.result_box,
-                  self.count_label):
-            top.addWidget(w)
-        top.addStretch(1)
-        for w in (self.source_label, self.progress, self.cancel_button, self.evaluate_button):
-            top.addWidget(w)
-        return top
+        return flow_row(labelled("Split:", self.split_box), labelled("Pattern:", self.pattern_box), self.result_box,
+                        self.count_label,
+                        right=(self.source_label, self.progress, self.cancel_button, self.evaluate_button))
 
     def _build_table(self) -> None:
         self.table = QTableView()
@@ -132,22 +138,13 @@ class PredictionsTab(QWidget):
             self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
         self.table.setAlternatingRowColors(True)
         self.table.setToolTip("Click a puzzle or move with the arrow keys; click a column title to sort.")
-        self.table.setMinimumWidth(300)
+        self.table.setMinimumWidth(140)
 
     def _build_grids(self) -> None:
-        self.views = {name: TokenGridView(title) for name, title in
-                      zip(VIEW_NAMES, ("Input", "Prediction", "Ground truth", "Diff"))}
-        grids = QWidget()
-        grid_row = QHBoxLayout(grids)
-        grid_row.setContentsMargins(0, 0, 0, 0)
-        for view in self.views.values():
-            grid_row.addWidget(view)
-            view.zoom_requested.connect(self.set_cell_size)
-            view.cell_hovered.connect(self._hovered)
-        self.grid_scroll = QScrollArea()
-        self.grid_scroll.setWidget(grids)
-        self.grid_scroll.setWidgetResizable(True)
-        self.grid_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.grid_area = GridArea()
+        self.grid_scroll = self.grid_area   # older name
+        self.views = self.grid_area.views
+        self.grid_area.cell_hovered.connect(self._hovered)
 
     def _build_zoom_buttons(self) -> tuple[QToolButton, QToolButton, QToolButton]:
         zoom_out, zoom_in = QToolButton(), QToolButton()
@@ -157,33 +154,35 @@ class PredictionsTab(QWidget):
         zoom_in.setToolTip("Larger cells (or use the mouse wheel over a grid).")
         fit = QToolButton()
         fit.setText("Fit")
-        fit.setToolTip("Size the cells so the four grids fill the space again.")
-        zoom_out.clicked.connect(lambda: self.set_cell_size(self.views["input"].cell / 1.25))
-        zoom_in.clicked.connect(lambda: self.set_cell_size(self.views["input"].cell * 1.25))
+        zoom_out.clicked.connect(self.grid_area.zoom_out)
+        zoom_in.clicked.connect(self.grid_area.zoom_in)
         fit.clicked.connect(self.fit_cells)
+        fit.setToolTip("Size the cells so the four grids fit the space again (the grids start fitted).")
         return zoom_out, zoom_in, fit
 
-    def _build_grid_options(self) -> QHBoxLayout:
+    def _build_grid_options(self) -> QWidget:
         self.numbers_box = QCheckBox("Token numbers")
         self.numbers_box.setToolTip("Write each cell's token in it (also a colour-blind friendly view).")
         self.heat_box = QCheckBox("Confidence heatmap")
         self.heat_box.setToolTip("Colour the prediction by the model's probability for its token: red unsure, "
                                  "green sure.")
         zoom_out, zoom_in, fit = self._build_zoom_buttons()
-        self.png_button = QPushButton("Save PNG…")
-        self.png_button.setToolTip("Save this puzzle's Input | Prediction | Ground truth | Diff panel as a PNG.")
-        self.gif_button = QPushButton("Save GIF…")
-        self.gif_button.setToolTip("Save the prediction after every reasoning segment as an animated GIF.")
-        self.sheet_button = QPushButton("Contact sheet…")
-        self.sheet_button.setToolTip("Save input / prediction / truth rows for the first puzzles listed, like "
+        self.save_button = QToolButton()   # one button with a menu: the row stays short on a small screen
+        self.save_button.setText("Save")
+        self.save_button.setToolTip("Save this puzzle as a PNG or GIF, or a contact sheet of the puzzles listed.")
+        self.save_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.save_button)
+        self.png_action = menu.addAction("Puzzle as PNG…")
+        self.png_action.setToolTip("Save this puzzle's Input | Prediction | Ground truth | Diff panel as a PNG.")
+        self.gif_action = menu.addAction("Segments as GIF…")
+        self.gif_action.setToolTip("Save the prediction after every reasoning segment as an animated GIF.")
+        self.sheet_action = menu.addAction("Contact sheet…")
+        self.sheet_action.setToolTip("Save input / prediction / truth rows for the first puzzles listed, like "
                                      "the seed's prediction_vs_groundtruth.png.")
-        options = QHBoxLayout()
-        for w in (self.numbers_box, self.heat_box, zoom_out, zoom_in, fit):
-            options.addWidget(w)
-        options.addStretch(1)
-        for w in (self.png_button, self.gif_button, self.sheet_button):
-            options.addWidget(w)
-        return options
+        menu.setToolTipsVisible(True)
+        self.save_button.setMenu(menu)
+        return flow_row(self.numbers_box, self.heat_box, zoom_out, zoom_in, fit,
+                        right=(self.save_button,))
 
     def _build_steps_row(self) -> QHBoxLayout:
         self.play_button = QToolButton()
@@ -202,45 +201,53 @@ class PredictionsTab(QWidget):
         steps_row.addWidget(self.segment_label)
         return steps_row
 
-    def _build_puzzle_panel(self, options: QHBoxLayout, steps_row: QHBoxLayout) -> QWidget:
+    def _build_puzzle_panel(self, options: QWidget, steps_row: QHBoxLayout) -> QWidget:
         self.strip = ReasoningStrip()
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
+        self.summary_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.hover_label = QLabel()
         self.hover_label.setObjectName("hoverLabel")
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
         puzzle = QWidget()
         puzzle_layout = QVBoxLayout(puzzle)
         puzzle_layout.setContentsMargins(0, 0, 0, 0)
         puzzle_layout.addWidget(self.grid_scroll, 1)
         puzzle_layout.addWidget(self.hover_label)
-        puzzle_layout.addLayout(options)
+        puzzle_layout.addWidget(options)
         puzzle_layout.addLayout(steps_row)
         puzzle_layout.addWidget(self.strip)
         puzzle_layout.addWidget(self.summary_label)
         return puzzle
 
     def _build_body(self, puzzle: QWidget) -> None:
+        """Puzzle list | (puzzle over the summaries), both splitters draggable: the list and the
+        summaries give way first when the window is small, and either can be dragged shut."""
         self.aggregates = PredictionAggregates()
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(puzzle)
-        right.addWidget(self.aggregates)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
+        self.right_split = QSplitter(Qt.Orientation.Vertical)
+        self.right_split.addWidget(puzzle)
+        self.right_split.addWidget(self.aggregates)
+        self.right_split.setStretchFactor(0, 3)
+        self.right_split.setStretchFactor(1, 1)
+        self.right_split.setCollapsible(0, False)
+        self.right_split.setSizes([600, 220])
         self.body = QSplitter(Qt.Orientation.Horizontal)
         self.body.addWidget(self.table)
-        self.body.addWidget(right)
+        self.body.addWidget(self.right_split)
         self.body.setStretchFactor(0, 0)
         self.body.setStretchFactor(1, 1)
-        self.body.setSizes([440, 1000])
+        self.body.setCollapsible(1, False)
+        self._body_moved = False   # the person dragged the list's edge: keep their width
+        self.body.splitterMoved.connect(lambda *_: setattr(self, "_body_moved", True))
 
-    def _build_main_layout(self, top: QHBoxLayout) -> None:
-        self.empty_label = QLabel("No predictions yet. Start a run, or open a checkpoint or run folder: the "
-                                  "model's answer for every puzzle appears here.")
+    def _build_main_layout(self, top: QWidget) -> None:
+        self.empty_label = QLabel(EMPTY_WITHOUT_MODEL)
+        self.empty_label.setObjectName("predictionsEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(top)
         layout.addWidget(self.empty_label, 1)
         layout.addWidget(self.body, 1)
 
@@ -257,9 +264,9 @@ class PredictionsTab(QWidget):
         self.play_button.toggled.connect(self._toggle_play)
         self.evaluate_button.clicked.connect(lambda: self.evaluate_requested.emit(self.split))
         self.cancel_button.clicked.connect(self.cancel_requested.emit)
-        self.png_button.clicked.connect(lambda: self.export_requested.emit("png"))
-        self.gif_button.clicked.connect(lambda: self.export_requested.emit("gif"))
-        self.sheet_button.clicked.connect(lambda: self.export_requested.emit("sheet"))
+        self.png_action.triggered.connect(lambda: self.export_requested.emit("png"))
+        self.gif_action.triggered.connect(lambda: self.export_requested.emit("gif"))
+        self.sheet_action.triggered.connect(lambda: self.export_requested.emit("sheet"))
         self.aggregates.pattern_selected.connect(self.set_pattern_filter)
 
     # ======================================================================================
@@ -281,6 +288,18 @@ class PredictionsTab(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         self._flush()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._size_body()
+
+    def _size_body(self) -> None:
+        """The puzzle list takes about a quarter of the width (LIST_WIDTH) until the person drags it."""
+        if self._body_moved:
+            return
+        width = self.width()
+        table = min(max(width // 4, LIST_WIDTH[0]), LIST_WIDTH[1])
+        self.body.setSizes([table, max(width - table, 1)])
 
     def _flush(self) -> None:
         """Draw a set that arrived while hidden, before anything reads the table."""
@@ -324,6 +343,8 @@ class PredictionsTab(QWidget):
         self._refresh_state()
 
     def show_progress(self, done: int, total: int) -> None:
+        """`total` 0: the evaluation is starting and does not know its size yet."""
+        self.progress.setFormat(PROGRESS_COUNTING if total > 0 else PROGRESS_STARTING)
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
         self.progress.show()
@@ -408,30 +429,18 @@ class PredictionsTab(QWidget):
             return
         self.slider.setValue(self.segment + 1)
 
+    @property
+    def zoomed(self) -> bool:
+        """The person zoomed: their cell size stays until Fit or another puzzle shape."""
+        return self.grid_area.zoomed
+
     def set_cell_size(self, cell: float) -> None:
         """Zoom every grid together; the size stays until Fit (or another puzzle shape)."""
-        self.zoomed = True
-        for view in self.views.values():
-            view.set_cell_size(cell)
+        self.grid_area.set_cell_size(cell)
 
     def fit_cells(self) -> None:
         """The largest cell size at which the four grids fit the space they have."""
-        self.zoomed = False
-        content = self.views["input"].content
-        if content is None:
-            return
-        unit_w, unit_h = content.geometry.extent(1.0)
-        area = self.grid_scroll.viewport().size()
-        room_w = area.width() / len(self.views) - 2 * MARGIN - 8
-        room_h = area.height() - TITLE_HEIGHT - CAPTION_HEIGHT - 2 * MARGIN - 4
-        cell = min(room_w / max(unit_w, 1e-9), room_h / max(unit_h, 1e-9), MAX_CELL)
-        for view in self.views.values():
-            view.set_cell_size(max(cell, MIN_CELL))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
-        super().resizeEvent(event)
-        if not self.zoomed:
-            QTimer.singleShot(0, self.fit_cells)
+        self.grid_area.fit()
 
     # ======================================================================================
     # Drawing
@@ -545,19 +554,14 @@ class PredictionsTab(QWidget):
         v["truth"].set_content(GridContent(truth, geometry, style, labels=labels))
         v["diff"].set_content(GridContent(tokens, geometry, style, labels=labels, confidence=confidence,
                                           wrong=wrong), title=f"Diff: {int(wrong.sum())} wrong")
-        shape = (geometry.rows, geometry.cols)
-        if shape != self._shape:
-            self._shape = shape
-            self.zoomed = False
-        if not self.zoomed:
-            self.fit_cells()
+        self.grid_area.shape_shown((geometry.rows, geometry.cols))
         exact = bool(ps.predictions.exact[row, t])
         acc = ps.predictions.token_correct[row, t] / max(int(ps.predictions.token_count[row]), 1)
         facts = self.strip.facts
         self.summary_label.setText(
             f"Puzzle {int(ps.indices[row])} ({ps.puzzles.patterns[row]}): after segment {t + 1}, "
             f"{100 * float(acc):.1f} % of cells right, {'exactly right' if exact else 'not exactly right'}, "
-            f"{int(changed.sum())} cells changed since the segment before. {facts.summary if facts else ''}")
+            f"{count(int(changed.sum()), 'cell')} changed since the segment before. {facts.summary if facts else ''}")
 
     def _hovered(self, text: str) -> None:
         self.hover_label.setText(text)
@@ -566,18 +570,22 @@ class PredictionsTab(QWidget):
         ps = self.current_set()
         has = ps is not None
         self.empty_label.setVisible(not has)
+        if not has:   # a model is open but nothing is shown: say how to get its predictions, not to open one
+            self.empty_label.setText(EMPTY_WITH_MODEL if self.can_evaluate else EMPTY_WITHOUT_MODEL)
         self.body.setVisible(has)
         selected = has and self._current_row() is not None
-        for w in (self.png_button, self.gif_button, self.play_button, self.slider):
+        for w in (self.png_action, self.gif_action, self.play_button, self.slider):
             if w.isEnabled() != selected:
                 w.setEnabled(selected)
-        self.sheet_button.setEnabled(has and self.proxy.rowCount() > 0)
+        self.sheet_action.setEnabled(has and self.proxy.rowCount() > 0)
+        self.save_button.setEnabled(selected or self.sheet_action.isEnabled())
         busy = self.progress.isVisible()
         self.evaluate_button.setEnabled(self.can_evaluate and not busy)
         text = ""
         if ps is not None:
             what = "whole split" if ps.complete else "a fixed sample followed during training"
-            text = f"Epoch {ps.epoch} · {len(ps)} puzzles, {what}"
+            epoch = f"Epoch {ps.epoch} · " if ps.epoch else ""   # 0: the weights do not say (bare weights)
+            text = f"{epoch}{count(len(ps), 'puzzle')}, {what}"
         if self.source_label.text() != text:   # a new text re-lays out the bar: only when it changes
             self.source_label.setText(text)
 
@@ -594,3 +602,15 @@ def first_changed_segment(ps: PredictionSet, row: int) -> int | None:
         if (pred[t] != pred[t - 1]).any():
             return t
     return None
+
+
+def labelled(text: str, widget: QWidget) -> QWidget:
+    """`widget` with its label in front, kept together on one line of a flow row."""
+    host = QWidget()
+    row = QHBoxLayout(host)
+    row.setContentsMargins(0, 0, 0, 0)
+    label = QLabel(text)
+    label.setBuddy(widget)
+    row.addWidget(label)
+    row.addWidget(widget)
+    return host

@@ -50,6 +50,7 @@ class RunLibraryModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._runs: list[RunInfo] = []
+        self._paused: Path | None = None   # the window's own run, paused: its folder still says "running"
 
     # ----- contents ------------------------------------------------------------------------------
     def set_runs(self, runs: list[RunInfo]) -> bool:
@@ -63,6 +64,20 @@ class RunLibraryModel(QAbstractTableModel):
 
     def runs(self) -> list[RunInfo]:
         return list(self._runs)
+
+    def set_paused(self, path: Path | None) -> None:
+        """The run folder this window's paused run writes (None: no run of ours is paused)."""
+        path = Path(path).resolve() if path is not None else None
+        if path != self._paused:
+            self._paused = path
+            if self._runs:
+                self.dataChanged.emit(self.index(0, 2), self.index(len(self._runs) - 1, 2))
+
+    def status(self, run: RunInfo) -> str:
+        """What the Status column says: "paused" for our paused run, else the folder's own state."""
+        if self._paused is not None and run.status == RunState.RUNNING and run.path.resolve() == self._paused:
+            return "paused"
+        return status_text(run)
 
     def run(self, row: int) -> RunInfo:
         return self._runs[row]
@@ -85,7 +100,7 @@ class RunLibraryModel(QAbstractTableModel):
             return None
         run, column = self._runs[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(run, column)
+            return self.status(run) if column == 2 else self._text(run, column)
         if role == SORT_ROLE:
             return self._sort_key(run, column)
         if role == PATH_ROLE:
@@ -93,6 +108,8 @@ class RunLibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 2 and run.message:
                 return run.message
+            if column == 2 and self.status(run) == "paused":
+                return "Paused in this window: Run → Resume (F6) goes on."
             if column == 2 and run.status == RunState.RUNNING and run.pid:
                 return f"Training now (process {run.pid})."
             if column == 2 and run.status == RunState.INTERRUPTED:

@@ -28,6 +28,7 @@ from hrm_studio.errors import UserError
 from hrm_studio.gui.widgets.background import JobError, JobRunner
 from hrm_studio.gui.runs.compare_view import CompareView
 from hrm_studio.gui.widgets.empty_state import EmptyState
+from hrm_studio.gui.widgets.flow_layout import flow_row
 from hrm_studio.gui.runs.run_library_model import STATUS_FILTERS, RunFilterProxy, RunLibraryModel
 from hrm_studio.gui.shell.user_state import UserState
 from hrm_studio.runs.compare import ComparedRun, load_runs
@@ -35,6 +36,7 @@ from hrm_studio.runs.discovery import RunInfo
 from hrm_studio.runstore.keys import RunState
 from hrm_studio.gui.runs.trash import move_to_trash
 from hrm_studio.runs.library import LibraryScan, deletion_question, rename_run, scan_library, trash_run
+from hrm_studio.gui.widgets.words import count
 
 POLL_MS = 2000          # re-scan while visible: new epochs and ended processes change no folder listing
 WATCH_DELAY_MS = 250    # a burst of file events (a run folder being created) becomes one scan
@@ -126,7 +128,7 @@ class RunsTab(QWidget):
         b.clicked.connect(lambda: slot())
         return b
 
-    def _build_buttons(self) -> QHBoxLayout:
+    def _build_buttons(self) -> QWidget:
         button = self._command_button
         self.open_button = button("Open", "Open the selected run in the Metrics and Predictions tabs: its "
                                   "settings, curves and model (double-click does the same).", self._open_selected)
@@ -141,16 +143,11 @@ class RunsTab(QWidget):
         self.add_button = button("Add folder…", "List the runs in another folder too (a run folder, or a folder "
                                  "of runs such as a sweep); remembered for next time.", self._prompt_add_folder)
         self.refresh_button = button("Refresh", "Read the runs folders again now.", self.refresh)
-        buttons = QHBoxLayout()
-        for b in (self.open_button, self.compare_button, self.rename_button, self.delete_button,
-                  self.folder_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.refresh_button)
-        return buttons
+        # A flow row: on a narrow window the buttons wrap onto a second line instead of widening it.
+        return flow_row(self.open_button, self.compare_button, self.rename_button, self.delete_button,
+                        self.folder_button, right=(self.add_button, self.refresh_button))
 
-    def _build_library_page(self, filters: QHBoxLayout, buttons: QHBoxLayout) -> QWidget:
+    def _build_library_page(self, filters: QHBoxLayout, buttons: QWidget) -> QWidget:
         self.empty = EmptyState("No runs yet", "Press Start to train one. Every run you train here or with "
                                 "`hrm-studio train` in the runs folder is listed, and so are folders you add "
                                 "with Add folder….")
@@ -162,7 +159,7 @@ class RunsTab(QWidget):
         library_layout.setContentsMargins(0, 0, 0, 0)
         library_layout.addLayout(filters)
         library_layout.addWidget(self.list_stack, 1)
-        library_layout.addLayout(buttons)
+        library_layout.addWidget(buttons)
         self.library_page = library
         return library
 
@@ -339,7 +336,7 @@ class RunsTab(QWidget):
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count_label.setText(f"{total} runs" if shown == total else f"{shown} of {total} runs")
+        self.count_label.setText(count(total, "run") if shown == total else f"{shown} of {count(total, 'run')}")
 
     def _update_buttons(self) -> None:
         selected = self.selected_paths()
@@ -422,7 +419,7 @@ class RunsTab(QWidget):
         if len(paths) < 2:
             self.error.emit("Select two or more runs to compare (Ctrl-click or Shift-click in the list).")
             return
-        self.message.emit(f"Reading {len(paths)} runs to compare…")
+        self.message.emit(f"Reading {count(len(paths), 'run')} to compare…")
         self.jobs.submit(lambda: load_runs(paths), self._show_compare,
                          lambda error: self.error.emit(error.message))
 

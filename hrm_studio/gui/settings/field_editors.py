@@ -151,6 +151,10 @@ class FieldEditor(QObject):
             edit.textChanged.connect(self.changed)
             self.input = edit
         layout.addWidget(self.input, 1)
+        self.override = QLabel()   # shown instead of the input while another setting decides this one
+        self.override.setObjectName("hint")
+        self.override.hide()
+        layout.addWidget(self.override, 1)
         if self.kind is str and choices is None and self.name.endswith("_dir"):
             browse = QToolButton()
             browse.setText("…")
@@ -240,6 +244,18 @@ class FieldEditor(QObject):
         self.label.setEnabled(not locked)
         self._lock_reason = reason if locked else ""
         self._refresh_tooltip()
+
+    def set_overridden(self, text: str | None, reason: str = "") -> None:
+        """Show `text` instead of the input (None: the input again), e.g. the Task box says "dataset folder"
+        while one is set; the value underneath is kept for when the override goes."""
+        self.override.setText(text or "")
+        self.override.setToolTip(reason)
+        self.override.setVisible(text is not None)
+        self.input.setVisible(text is None)
+
+    @property
+    def overridden(self) -> str | None:
+        return self.override.text() if not self.override.isHidden() else None
 
     @property
     def locked(self) -> bool:

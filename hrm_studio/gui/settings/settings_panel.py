@@ -10,24 +10,20 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
 from hrm_studio.config import RunConfig
 from hrm_studio import validation
 from hrm_studio.errors import ConfigError
 from hrm_studio.gui.settings.field_editors import FieldEditor, make_editors
-from hrm_studio.presets import PRESETS, preset_config
+from hrm_studio.presets import PRESETS, preset_config, preset_label
 
 GROUP_ORDER = ("Task & data", "Curriculum", "Model", "ACT", "Optimisation", "Run")
 
-# Display names for the presets; a preset missing here is shown by its own name.
-PRESET_LABELS = {"copy-increment": "Copy / increment", "quick-demo": "Quick demo", "seed": "Seed reproduction",
-                 "seed-improved": "Seed, improved", "sudoku-4x4": "Sudoku 4×4"}
-
-
-def preset_label(name: str) -> str:
-    return PRESET_LABELS.get(name, name)
+# A field shown as a fixed text while another one is set: field → (the deciding field, the text, why).
+OVERRIDDEN_BY = {"task": ("dataset_dir", "dataset folder",
+                          "The puzzles come from the dataset folder below; clear it to choose a task.")}
 
 
 class SettingsPanel(QWidget):
@@ -97,6 +93,7 @@ class SettingsPanel(QWidget):
             form_layout.addWidget(box)
         form_layout.addStretch(1)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # Tab goes to its fields, never to the frame around them
         scroll.setWidgetResizable(True)
         scroll.setWidget(form_host)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -175,6 +172,9 @@ class SettingsPanel(QWidget):
         self._problems = found
         for name, editor in self._editors.items():
             editor.show_problem(found.get(name))
+        for name, (decider, text, why) in OVERRIDDEN_BY.items():
+            if name in self._editors and decider in self._editors:
+                self._editors[name].set_overridden(text if self._editors[decider].value() else None, why)
         if found:
             count = len(found)
             self.summary.setText(f"{count} setting{'s' if count != 1 else ''} need{'s' if count == 1 else ''} "
@@ -190,7 +190,15 @@ class SettingsPanel(QWidget):
         self.changed.emit()
 
     # ----- presets and defaults ------------------------------------------------------------
+    def _finish_typing(self) -> None:
+        """Let a field being typed in take its text now, before every value is replaced: a spin box commits
+        (or reverts) on losing focus, which must not land after the new values."""
+        focused = QApplication.focusWidget()
+        if focused is not None and self.isAncestorOf(focused):
+            focused.clearFocus()
+
     def apply_preset(self, name: str) -> None:
+        self._finish_typing()
         self.set_config(preset_config(name))
         index = self.preset_box.findData(name)
         self.preset_box.setCurrentIndex(max(index, 0))
@@ -198,6 +206,7 @@ class SettingsPanel(QWidget):
         self.preset_note.show()
 
     def reset_to_defaults(self) -> None:
+        self._finish_typing()
         self.set_config(RunConfig())
         self.preset_box.setCurrentIndex(0)
         self.preset_note.hide()

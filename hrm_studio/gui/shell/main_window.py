@@ -31,12 +31,11 @@ from hrm_studio.gui.shell.opened_run import OpenedRun
 from hrm_studio.gui.shell.run_controller import IDLE, PAUSED, STOPPING, RunController
 from hrm_studio.gui.shell.run_lifecycle import RunLifecycle
 from hrm_studio.gui.shell.run_opening import RunOpening, Then
-from hrm_studio.gui.shell.session import Activity, Session
+from hrm_studio.gui.shell.session import Activity, Session, planned_patterns
 from hrm_studio.gui.shell.status_bar import RunStatus
 from hrm_studio.gui.shell.sweep_commands import SweepCommands
 from hrm_studio.gui.shell.user_state import UserState
-from hrm_studio.gui.shell.window_layout import (TABS, build_central, build_docks, build_menus, build_toolbar,
-                                                style_sheet)
+from hrm_studio.gui.shell.window_layout import TABS, build_docks, build_menus, build_toolbar, style_sheet
 from hrm_studio.gui.sweeps.sweep_worker import SweepController
 from hrm_studio.gui.widgets.background import JobError, JobRunner
 from hrm_studio.gui.widgets.theme import plot_colours
@@ -66,8 +65,7 @@ class MainWindow(QMainWindow):
         self.drops = FileDrop(self)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
-        build_central(self)
-        build_docks(self)
+        build_docks(self)   # and the tabs between them (reading order)
         build_menus(self)
         build_toolbar(self)
         self.run_status = RunStatus(self.statusBar())
@@ -113,6 +111,8 @@ class MainWindow(QMainWindow):
         self.settings.changed.connect(self.refresh)
         self.settings.live_changed.connect(self._live_changed)
         self.start_choice.changed.connect(self._start_choice_changed)
+        self.start_choice.preset_requested.connect(self.opening.apply_preset)
+        self.prediction_jobs.screen_settings = self.settings_for_evaluation
         self.runs_tab.open_requested.connect(self.open_run_folder)
         self.runs_tab.confirm = lambda title, text: self.confirm(title, text)
         self.runs_tab.smoothing = lambda: self.dashboard.smoothing_slider.value() / 100
@@ -157,6 +157,13 @@ class MainWindow(QMainWindow):
         """Why Start cannot run now, in one sentence; None when it can."""
         return self.session.start_blocker(self.settings.config(), self.settings.problems(), self.activity())
 
+    def settings_for_evaluation(self) -> RunConfig | str:
+        """The settings on screen, which every evaluation uses, or why they cannot be used yet."""
+        problems = self.settings.problems()
+        if problems:
+            return f"fix the settings marked in red first ({next(iter(problems.values()))})."
+        return self.settings.config()
+
     def sweep_blocker(self) -> str | None:
         return self.sweep_commands.blocker()
 
@@ -181,8 +188,10 @@ class MainWindow(QMainWindow):
         a.export_history.setEnabled(has_rows)
         self._update_locks()
         self._update_title()
-        if not active and not has_rows and not self.settings.problems():
-            self.dashboard.set_planned_epochs(self.settings.config().train.epochs)
+        if not active and not has_rows and not self.settings.problems():   # empty plots describe the next run
+            config = self.settings.config()
+            self.dashboard.set_planned_epochs(config.train.epochs)
+            self.dashboard.set_patterns(planned_patterns(config))
 
     def _update_pause_and_stop(self) -> None:
         a, state = self.commands, self.controller.state
@@ -200,6 +209,7 @@ class MainWindow(QMainWindow):
         if state == IDLE and self.following.active:
             suffix = " (training elsewhere)"
         self.setWindowTitle(f"{self.session.run_name or 'New run'}{suffix} — {APP_NAME}")
+        self.runs_tab.model.set_paused(self.session.run_dir if state == PAUSED else None)
 
     def _update_locks(self) -> None:
         live = {e.name: bool(e.meta.get("live")) for e in self.settings.editors()}
@@ -307,7 +317,8 @@ class MainWindow(QMainWindow):
         state = self.user_state
         geometry = state.blob("geometry")
         if geometry is None or not self.restoreGeometry(QByteArray(geometry)):
-            self.resize(1360, 860)
+            screen = self.screen().availableGeometry()   # a 1366×768 laptop gets a window that fits it
+            self.resize(min(1360, screen.width()), min(860, screen.height()))
         layout = state.blob("window_state")
         if layout is not None:
             self.restoreState(QByteArray(layout))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hrm_studio.config import RunConfig
+from hrm_studio.gui.widgets.words import count
 
 MODEL_FORMATS = {
     "pt": "HRM Studio checkpoint (*.pt)",
@@ -49,7 +50,8 @@ def unnamed_existing(out: str | Path, fmt: str) -> list[Path]:
 def unnamed_refusal(out: str | Path, fmt: str, unnamed: list[Path]) -> str:
     """The banner's sentence when an export would replace files nobody chose."""
     if fmt == "hrm":
-        return (f"Nothing was written: {out} is not empty ({len(unnamed)} files or folders, e.g. {unnamed[0].name}). "
+        return (f"Nothing was written: {out} is not empty ({count(len(unnamed), 'file or folder')}, e.g. "
+                f"{unnamed[0].name}). "
                 f"An official HRM export goes into a new or empty folder: choose one.")
     names = ", ".join(p.name for p in unnamed)
     return (f"Nothing was written: saving to {out} would also replace {names}, which you did not choose. "

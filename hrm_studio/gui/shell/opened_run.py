@@ -38,6 +38,7 @@ class OpenedRun:
     notes: list[str] = field(default_factory=list)
     resume_from: Path | None = None   # what "Continue this run" loads, when not `checkpoint` itself
     interrupted: bool = False         # its process died before the run ended (no final save)
+    preset_offer: str | None = None   # a preset whose shapes the weights have, when the settings do not
 
     @property
     def description(self) -> str:
@@ -66,6 +67,17 @@ def _patterns(task: Any, history: list[dict[str, Any]]) -> list[str]:
         if key.startswith(prefix) and key.endswith(suffix) and key != HistoryKey.VAL_TOKEN_ACCURACY:
             found.append(key[len(prefix):-len(suffix)])
     return found
+
+
+def preset_offer(config: RunConfig, told: dict[str, int]) -> str | None:
+    """The preset to offer for weights of these shapes: only when the settings would not fit them (the
+    seed's bare weights opened over other settings) and a preset does."""
+    from hrm_studio.training.preset_match import fits_weights, matching_presets
+
+    if config.data.dataset_dir or fits_weights(config, told, config.model.arch):
+        return None
+    found = matching_presets(told, config.model.arch)
+    return found[0] if found else None
 
 
 def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
@@ -101,6 +113,7 @@ def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
         notes.append("The file holds weights only: the model's width and depth were read from them; "
                      "check heads, cycles and ACT steps before you start.")
     ckpt.check_config_against_weights(config, loaded.state_dict, path)
+    offer = preset_offer(config, ckpt.shapes_from_weights(loaded.state_dict))
     run_dir = run_dir_of(path)
     if run_dir is not None and not history:
         history = RunDir(run_dir).read_history()
@@ -110,7 +123,7 @@ def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
                                                      else path.stem)
     return OpenedRun(name=name, config=config, history=history, patterns=_patterns(task, history),
                      source=loaded.source, checkpoint=path, resumable=loaded.source == "studio",
-                     run_dir=run_dir, epoch=epoch, notes=notes)
+                     run_dir=run_dir, epoch=epoch, notes=notes, preset_offer=offer)
 
 
 def open_run_folder(path: str | Path, current: RunConfig) -> OpenedRun:
@@ -157,7 +170,8 @@ def open_run_folder(path: str | Path, current: RunConfig) -> OpenedRun:
         return OpenedRun(name=path.name, config=opened.config, history=history,
                          patterns=_patterns(task, history) or opened.patterns, source=opened.source,
                          checkpoint=checkpoint, resumable=resumable, run_dir=path, epoch=epoch,
-                         notes=notes, resume_from=resume if resumable else None, interrupted=interrupted)
+                         notes=notes, resume_from=resume if resumable else None, interrupted=interrupted,
+                         preset_offer=opened.preset_offer)
     return OpenedRun(name=path.name, config=config, history=history, patterns=_patterns(task, history),
                      source="run", run_dir=path, epoch=len(history), interrupted=interrupted,
                      notes=["This run has no checkpoint, so only its settings and history were opened."])

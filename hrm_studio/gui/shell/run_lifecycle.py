@@ -19,6 +19,7 @@ from hrm_studio.gui.shell.run_controller import PAUSED
 from hrm_studio.gui.shell.session import ModelSource, StartMode
 from hrm_studio.gui.shell.training_worker import StartRequest
 from hrm_studio.gui.shell.window_part import WindowPart
+from hrm_studio.gui.widgets.words import count
 
 FINISHED_WORDS = {"completed": "Finished", "solved": "Solved the held-out puzzles",
                   "early_stopped": "Stopped early (no more improvement)", "stopped": "Stopped"}
@@ -61,6 +62,7 @@ class RunLifecycle(WindowPart):
             w.dashboard.clear()
         w.banner.clear()
         w.session.begin(plan)
+        w.start_choice.show_running(plan.describe())
         config = plan.config
         w.run_status.reset(config.train.epochs, config.train.early_stopping_metric)
         w.dashboard.set_planned_epochs(config.train.epochs)
@@ -115,7 +117,8 @@ class RunLifecycle(WindowPart):
         elif isinstance(event, CheckpointSaved):
             self._checkpoint_saved(event)
         elif isinstance(event, Finished):
-            self._message(f"{FINISHED_WORDS.get(event.reason, event.reason)} after {event.epochs_done} epochs.")
+            words = FINISHED_WORDS.get(event.reason, event.reason)
+            self._message(f"{words} after {count(event.epochs_done, 'epoch')}.")
         elif isinstance(event, Failed):
             w.show_error(failure_text(event), event.traceback)
 
@@ -143,8 +146,8 @@ class RunLifecycle(WindowPart):
     def on_run_ended(self, last: Any) -> None:
         w = self.window
         ended = w.session.on_run_ended(last, w.dashboard.rows(), w.dashboard.patterns)
-        if ended.offer is not None:
-            w.start_choice.offer(ended.offer, default=ended.mode)
+        # The choices come back: for the run just ended, else as they were before Start.
+        w.start_choice.offer(ended.offer or w.session.opened, default=ended.mode or w.session.mode)
         # After a failure the banner says what happened; evaluating now would only bury it.
         w.prediction_jobs.training_ended(prediction_source(ended.source), evaluate=ended.evaluate)
         if w.session.run_dir is not None:

@@ -18,6 +18,8 @@ from hrm_studio.runstore.follow import FollowUpdate
 from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.gui.shell.window_part import WindowPart
 from hrm_studio.gui.widgets.background import JobError
+from hrm_studio.gui.widgets.words import count
+from hrm_studio.presets import preset_label
 
 Then = Callable[[OpenedRun], Any] | None
 After = Callable[[], Any] | None
@@ -99,7 +101,7 @@ class RunOpening(WindowPart):
         w.user_state.add_recent(path, kind)
         w.banner.clear()
         w.show_tab("metrics")
-        self._message(f"Opened {opened.name} ({opened.description}, {len(opened.history)} epochs of history).",
+        self._message(f"Opened {opened.name} ({opened.description}, {count(len(opened.history), 'epoch')} of history).",
                       8000)
         if opening.follow and opened.run_dir is not None:
             # A headless run still writing this folder: its curves grow as its epochs land.
@@ -111,6 +113,17 @@ class RunOpening(WindowPart):
         w.opened.emit(opened)
         if then is not None:
             then(opened)
+
+    def apply_preset(self, name: str) -> None:
+        """Apply the preset the opened weights match (the Start choice's offer) and evaluate with it."""
+        w = self.window
+        if not name or w.controller.active:
+            return
+        w.settings.apply_preset(name)
+        w.start_choice.offer_preset(None)
+        w.banner.clear()
+        self._message(f"Applied the {preset_label(name)} preset: the settings now fit the opened weights.", 8000)
+        w.prediction_jobs.settings_changed()
 
     # ----- a run another process writes; runs renamed or deleted in the Runs tab ---------------
     def followed(self, update: FollowUpdate) -> None:
@@ -127,7 +140,7 @@ class RunOpening(WindowPart):
         if not update.running and session.run_dir is not None:
             # It ended: reopen it quietly (final checkpoint, resume choices), on the tab in view.
             self._message(f"{session.run_dir.name} {ended_elsewhere_words(update.state)} after "
-                          f"{len(w.dashboard.rows())} epochs.", 10000)
+                          f"{count(len(w.dashboard.rows()), 'epoch')}.", 10000)
             self._reopen(session.run_dir)
         w.refresh()
 

@@ -18,7 +18,8 @@ from hrm_studio.config import RunConfig
 from hrm_studio.events import Failed, Finished
 from hrm_studio.gui.shell.opened_run import OpenedRun
 from hrm_studio.runstore.keys import CheckpointKind, RunState
-from hrm_studio.runstore.run_dir import RunDir, claim_new_run_dir, free_run_dir
+from hrm_studio.runstore.run_dir import RunDir, claim_new_run_dir, free_run_dir, run_name_stem
+from hrm_studio.gui.widgets.words import count
 
 # `live` settings the Trainer cannot take mid-run yet: its epoch loop reads `epochs` once.
 NOT_LIVE_YET = frozenset({"epochs"})
@@ -179,7 +180,7 @@ class Session:
         if self.mode is StartMode.RESUME and opened is not None:
             epochs = config.train.epochs
             if epochs < opened.epoch or (epochs == opened.epoch and not opened.interrupted):
-                return (f"This run already has {opened.epoch} epochs: raise Epochs above {opened.epoch} to "
+                return (f"This run already has {count(opened.epoch, 'epoch')}: raise Epochs above {opened.epoch} to "
                         f"continue it, or start a new run.")
         return None
 
@@ -196,10 +197,10 @@ class Session:
         """What Start would do with `config` now (nothing is created)."""
         opened = self.opened
         if self.mode is StartMode.RESUME and opened is not None and opened.continue_from is not None:
-            run_dir = opened.run_dir or free_run_dir(self.runs_root, config.data.task)
+            run_dir = opened.run_dir or free_run_dir(self.runs_root, name_stem(config))
             return StartPlan(StartMode.RESUME, config, run_dir, resume_from=opened.continue_from,
                              from_epoch=opened.epoch, history=opened.history, patterns=opened.patterns)
-        run_dir = free_run_dir(self.runs_root, config.data.task)
+        run_dir = free_run_dir(self.runs_root, name_stem(config))
         if self.mode is StartMode.WEIGHTS and opened is not None and opened.checkpoint is not None:
             return StartPlan(StartMode.WEIGHTS, config, run_dir, init_weights=opened.checkpoint)
         return StartPlan(StartMode.SCRATCH, config, run_dir)
@@ -215,7 +216,7 @@ class Session:
         if (plan.mode is StartMode.RESUME and opened is not None and opened.run_dir is not None
                 and plan.run_dir == opened.run_dir):
             return plan
-        return replace(plan, run_dir=claim_new_run_dir(self.runs_root, plan.config.data.task))
+        return replace(plan, run_dir=claim_new_run_dir(self.runs_root, name_stem(plan.config)))
 
     def begin(self, plan: StartPlan) -> None:
         """Start was pressed: the window now shows the run `plan` trains."""
@@ -300,6 +301,22 @@ class Session:
             return None
         weights = RunDir(self.run_dir).existing_checkpoint(CheckpointKind.FINAL, CheckpointKind.LAST)
         return ModelSource(weights, self.run_config, self.run_dir)
+
+
+def name_stem(config: RunConfig) -> str:
+    """A new run's folder is named after its data: the dataset folder when one is set, else the task."""
+    return run_name_stem(config.data.task, config.data.dataset_dir)
+
+
+def planned_patterns(config: RunConfig) -> list[str]:
+    """The patterns a run with these settings will report (the legend before it starts); none are known
+    for a dataset folder until its puzzles are read."""
+    from hrm_studio.data import TASKS
+
+    spec = TASKS.get(config.data.task)
+    if config.data.dataset_dir or spec is None:
+        return []
+    return list(spec.pattern_names)
 
 
 def ended_elsewhere_words(state: str) -> str:

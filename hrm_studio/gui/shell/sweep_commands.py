@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from hrm_studio.gui.shell.window_part import WindowPart
+from hrm_studio.gui.widgets.words import count
 
 if TYPE_CHECKING:
     from hrm_studio.gui.shell.main_window import MainWindow
@@ -52,7 +53,7 @@ class SweepCommands(WindowPart):
         w.sweeps.start(spec, Path(sweep_dir))
         w.sweep_dock.show()
         w.sweep_dock.raise_()
-        w.statusBar().showMessage(f"Sweep of {spec.count()} runs started in {sweep_dir}.", 8000)
+        w.statusBar().showMessage(f"Sweep of {count(spec.count(), 'run')} started in {sweep_dir}.", 8000)
         return True
 
     def cancel_sweep(self) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from hrm_studio.gui.shell.main_window import MainWindow
 
 TABS = ("metrics", "predictions", "runs")
+SETTINGS_WIDTH = 330   # the settings dock's first width, in pixels
 
 
 def build_central(window: MainWindow) -> None:
@@ -54,7 +55,16 @@ def build_central(window: MainWindow) -> None:
 
 
 def build_docks(window: MainWindow) -> None:
-    """Settings (with the Start choice above them) on the left; the sweep results below, hidden."""
+    """Settings (with the Start choice above them) on the left; the sweep results below, hidden.
+
+    Built around `build_central`, in reading order: the keyboard's Tab follows the order widgets joined
+    the window, so it goes through the settings on the left, then the tabs, then the sweep dock below."""
+    build_settings_dock(window)
+    build_central(window)
+    build_sweep_dock(window)
+
+
+def build_settings_dock(window: MainWindow) -> None:
     window.start_choice = StartChoice()
     window.settings = SettingsPanel()
     body = QWidget()
@@ -69,7 +79,12 @@ def build_docks(window: MainWindow) -> None:
                                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, window.settings_dock)
+    # Its form would ask for ~500 px; the tabs need the room more (the form scrolls, the dock can be
+    # dragged wider, or closed with View → Settings).
+    window.resizeDocks([window.settings_dock], [SETTINGS_WIDTH], Qt.Orientation.Horizontal)
 
+
+def build_sweep_dock(window: MainWindow) -> None:
     window.sweep_panel = SweepResultsPanel()   # the live results table of the sweep queue
     window.sweep_dock = QDockWidget("Sweep", window)
     window.sweep_dock.setObjectName("sweepDock")

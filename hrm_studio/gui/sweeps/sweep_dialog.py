@@ -23,6 +23,7 @@ from hrm_studio.costs import format_duration
 from hrm_studio.errors import ConfigError
 from hrm_studio.presets import PRESET_SWEEPS, preset_config, preset_sweep
 from hrm_studio.training.sweep import MAX_RUNS, SweepSpec, default_sweep_name, format_value
+from hrm_studio.gui.widgets.words import count
 
 FIELD_META = {f.name: f.metadata for _, f in all_fields()}
 
@@ -280,9 +281,8 @@ class SweepDialog(QDialog):
         problem = self.problem()
         spec = self._spec
         if spec is not None:
-            count = spec.count()
             what = "every combination" if spec.mode == "grid" else f"random draws, seed {spec.seed}"
-            self.summary.setText(f"<b>{count} run{'s' if count != 1 else ''}</b> ({what}), one at a time: "
+            self.summary.setText(f"<b>{count(spec.count(), 'run')}</b> ({what}), one at a time: "
                                  f"about <b>{format_duration(self._estimate)}</b>.")
         else:
             self.summary.setText("")
@@ -313,5 +313,5 @@ class SweepDialog(QDialog):
     def _describe_base(self, what: str) -> None:
         d, m, t = self.base.data, self.base.model, self.base.train
         self.base_label.setText(f"Base: {what} — task {d.dataset_dir or d.task}, hidden_size {m.hidden_size}, "
-                                f"{t.epochs} epochs, batch {t.batch_size}, lr {format_value(t.lr)}.")
+                                f"{count(t.epochs, 'epoch')}, batch {t.batch_size}, lr {format_value(t.lr)}.")
 

@@ -19,8 +19,9 @@ from hrm_studio.costs import format_duration
 from hrm_studio.events import EpochEnd
 from hrm_studio.runstore.keys import HistoryKey
 from hrm_studio.runstore.run_dir import RunDir
-from hrm_studio.training.sweep import (FAILED, FINISHED, PENDING, RUNNING, RowChanged, RunEvent, SweepEnded, SweepRow,
-                                       SweepStarted, best_row, format_value)
+from hrm_studio.training.sweep import (FAILED, FINISHED, PENDING, RUNNING, SKIPPED, RowChanged, RunEvent, SweepEnded,
+                                       SweepRow, SweepStarted, best_row, format_value)
+from hrm_studio.gui.widgets.words import count
 
 RESULT_COLUMNS = ("Status", "Best held-out exact", "Epochs to solve", "Epochs", "Wall time")
 STATUS_WORDS = {"pending": "waiting", "running": "training…", "finished": "finished", "stopped": "stopped",
@@ -52,6 +53,7 @@ class SweepResultsPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.cellDoubleClicked.connect(lambda row, _: self._open(row))
+        self.table.setMinimumSize(160, 48)   # a short dock under the tabs still fits a 640 px tall screen
         self.cancel_button = QPushButton("Cancel sweep")
         self.cancel_button.setToolTip("Stop the run in progress (it keeps what it learned so far) and skip the "
                                       "runs still waiting. Finished runs stay.")
@@ -120,7 +122,7 @@ class SweepResultsPanel(QWidget):
         self._names = list(event.names)
         self._rows = list(event.rows)
         self._estimate = event.estimate_seconds
-        self.title.setText(f"Sweep <b>{self.sweep_dir.name}</b>: {len(self._rows)} runs, one at a time. "
+        self.title.setText(f"Sweep <b>{self.sweep_dir.name}</b>: {count(len(self._rows), 'run')}, one at a time. "
                            f"Double-click a run to open it.")
         self.table.clear()
         self.table.setColumnCount(len(self.headers()))
@@ -174,10 +176,10 @@ class SweepResultsPanel(QWidget):
         cells = [str(row.index), *(format_value(row.values[n]) for n in self._names), status,
                  "–" if row.best_exact is None else f"{100 * row.best_exact:.1f}%",
                  "–" if row.epochs_to_solve is None else str(row.epochs_to_solve),
-                 str(row.epochs_done) if row.status != PENDING else "",
+                 "–" if row.status == SKIPPED else str(row.epochs_done) if row.status != PENDING else "",
                  format_duration(row.wall_seconds) if row.wall_seconds is not None else
                  (f"≈ {format_duration(row.estimate_seconds)}" if row.status == PENDING and row.estimate_seconds
-                  else "")]
+                  else "–" if row.status == SKIPPED else "")]
         for column, text in enumerate(cells):
             item = self.table.item(position, column)
             if item is None:
@@ -213,18 +215,21 @@ class SweepResultsPanel(QWidget):
             return
         done = [r for r in rows if r.status not in (PENDING, RUNNING)]
         best = best_row(rows)
-        best_text = f"best so far: run {best.index} ({100 * best.best_exact:.1f}% held-out exact)" if best else \
-            "no held-out puzzle solved yet"
+        if best is not None:
+            best_text = (f"best{' so far' if self._running else ''}: run {best.index} "
+                         f"({100 * best.best_exact:.1f}% held-out exact)")
+        else:
+            best_text = "no held-out puzzle solved yet" if self._running else \
+                "no run scored above 0 % — nothing to mark"
         if self._running:
             left = [r.estimate_seconds for r in rows if r.status in (PENDING, RUNNING)]
-            scale = _observed_scale(rows)
-            remaining = sum(e for e in left if e is not None) * scale if None not in left else None
-            self.progress.setText(f"{len(done)} of {len(rows)} runs done · about {format_duration(remaining)} "
-                                  f"left · {best_text}")
+            remaining = sum(e for e in left if e is not None) * _observed_scale(rows) if None not in left else None
+            time_left = f"about {format_duration(remaining)} left" if remaining is not None else "time left not known"
+            self.progress.setText(f"{len(done)} of {count(len(rows), 'run')} done · {time_left} · {best_text}")
         else:
             ended = "cancelled" if self._cancelled else "done"
-            self.progress.setText(f"Sweep {ended}: {len(done)} of {len(rows)} runs · {best_text} · summary in "
-                                  f"sweep.json and sweep.csv")
+            self.progress.setText(f"Sweep {ended}: {len(done)} of {count(len(rows), 'run')} · {best_text} · "
+                                  f"summary in sweep.json and sweep.csv")
 
     def _open(self, position: int) -> None:
         if self.sweep_dir is None or not 0 <= position < len(self._rows):

@@ -111,3 +111,16 @@ def test_importing_the_widget_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.stdout.strip() == "OK", done.stderr
+
+
+def test_the_table_follows_the_segment_slider_too(qtbot):
+    ps = synthetic_prediction_set(n=40, steps=3)
+    widget = _widget(qtbot, ps)
+    widget.set_segment(0)
+    first = ps.exact(0)
+    assert widget.pattern_rows == pattern_table(ps, segment=0)
+    assert widget.table_text()[-1][3] == f"{100 * first.mean():.1f}%"
+    assert widget.table_text()[-1][2] == f"{100 * ps.token_accuracy(0).mean():.1f}%"
+    assert first.mean() != ps.exact().mean()   # the first segment reads differently from the last
+    widget.set_segment(None)
+    assert widget.table_text()[-1][3] == f"{100 * ps.exact().mean():.1f}%"

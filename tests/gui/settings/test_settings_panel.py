@@ -95,3 +95,16 @@ def test_float_fields_accept_scientific_notation(qtbot):
     spin = panel.editor("lr").input
     spin.stepBy(1)
     assert panel.config().train.lr == 6e-4
+
+
+def test_the_task_box_says_dataset_folder_while_one_is_set(qtbot, tmp_path):
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    task = panel.editor("task")
+    assert task.overridden is None and task.input.isVisible()
+    panel.set_value("dataset_dir", str(tmp_path))
+    assert task.overridden == "dataset folder" and not task.input.isVisible() and task.override.isVisible()
+    assert panel.config().data.task == RunConfig().data.task   # the choice underneath is kept
+    panel.set_value("dataset_dir", "")
+    assert task.overridden is None and task.input.isVisible()

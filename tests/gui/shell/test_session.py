@@ -300,6 +300,17 @@ def test_exports_waiting_for_a_mid_run_save(training, tmp_path):
     assert ended.dropped_exports == [never.parent] and session.pending_exports == {}
 
 
+def test_a_run_on_a_dataset_folder_is_named_after_the_folder_not_the_task_box(tmp_path, config):
+    session = Session(tmp_path / "runs")
+    config.set("dataset_dir", str(tmp_path / "data" / "maze-30x30-hard-1k") + "/")
+    plan = session.claim_folder(session.plan_start(config))
+    assert plan.run_dir.name.startswith("maze-30x30-hard-1k-") and plan.run_dir.is_dir()
+    session.begin(plan)
+    assert session.run_name.startswith("maze-30x30-hard-1k-")
+    config.set("dataset_dir", "")
+    assert session.plan_start(config).run_dir.name.startswith(f"{config.data.task}-")
+
+
 def test_how_a_run_trained_elsewhere_ended_is_worded():
     assert ended_elsewhere_words(RunState.STOPPED) == "was stopped"
     assert ended_elsewhere_words("interrupted").startswith("ended without finishing")
