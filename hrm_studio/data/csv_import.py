@@ -58,6 +58,7 @@ from hrm_studio.data.puzzle_csv import (
     ProgressCallback,
     read_puzzle_csv,
 )
+from hrm_studio.data.out_folder import prepare_out_dir
 from hrm_studio.errors import ConfigError, DatasetError
 
 SET_NAME = "all"
@@ -164,7 +165,7 @@ def import_maze_csv(source: str | Path, out_dir: str | Path, *, test_csv: str | 
 
 def write_import(prepared: PreparedImport, out_dir: str | Path, *, overwrite: bool = False) -> CsvImportSummary:
     """Write ``prepared`` in the official layout (refusing a non-empty folder unless ``overwrite``)."""
-    out = _prepare_out_dir(Path(out_dir), overwrite)
+    out = prepare_out_dir(Path(out_dir), overwrite)
     _write_layout(out, prepared)
     train, test = prepared.splits["train"], prepared.splits["test"]
     return CsvImportSummary(out, prepared.kind, len(train[0]) // prepared.group_size, len(train[0]),
@@ -402,18 +403,6 @@ def dihedral_mazes(rng: np.random.Generator, inputs: np.ndarray, labels: np.ndar
 
 
 # --------------------------------------------------------------------------------- writing
-
-
-def _prepare_out_dir(out: Path, overwrite: bool) -> Path:
-    if out.exists() and not out.is_dir():
-        raise DatasetError(f"{out} is a file; choose a folder for the data set.")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise DatasetError(f"The folder {out} is not empty; choose a new folder or allow overwriting.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(f"Cannot create the folder {out}: {exc.strerror or exc}.") from exc
-    return out
 
 
 def _write_layout(out: Path, prepared: PreparedImport) -> None:

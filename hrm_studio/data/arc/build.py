@@ -41,6 +41,7 @@ from hrm_studio.data.arc.augment import Augmentation, dihedral, random_augmentat
 from hrm_studio.data.arc.task import ArcTask, parse_task
 from hrm_studio.data.grid import COLOUR_OFFSET, EOS, PAD
 from hrm_studio.data.hrm_format import BLANK_IDENTIFIER_ID, IDENTIFIERS_FILE, METADATA_FILE
+from hrm_studio.data.out_folder import prepare_out_dir
 from hrm_studio.errors import ConfigError, DatasetError
 
 CANVAS = 30
@@ -94,7 +95,7 @@ def build_arc_dataset(
     Refuses a non-empty ``out_dir`` unless ``overwrite``.
     """
     _check_args(tasks, num_aug, seed)
-    out = _prepare_out_dir(Path(out_dir), overwrite)
+    out = prepare_out_dir(Path(out_dir), overwrite, "the ARC data set")
     total = len(tasks)
     if progress is not None:
         progress(0, total)
@@ -134,18 +135,6 @@ def _check_args(tasks: Sequence[ArcTask], num_aug: int, seed: int) -> None:
         if task.task_id in seen:
             raise DatasetError(f"ARC task {task.task_id} is selected twice; task ids must be unique.")
         seen.add(task.task_id)
-
-
-def _prepare_out_dir(out: Path, overwrite: bool) -> Path:
-    if out.exists() and not out.is_dir():
-        raise DatasetError(f"{out} is a file; choose a folder for the ARC data set.")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise DatasetError(f"The folder {out} is not empty; choose a new folder or allow overwriting.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(f"Cannot create the folder {out}: {exc.strerror or exc}.") from exc
-    return out
 
 
 def task_rng(seed: int, task_id: str) -> np.random.Generator:
