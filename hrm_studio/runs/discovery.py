@@ -38,6 +38,7 @@ class RunInfo:
     modified: float             # last write to its folder (Unix time)
     resume_checkpoint: Path | None  # what `hrm-studio train --resume` would continue from
     pid: int | None = None      # the writing process, while running
+    arch: str = "hrm"           # its architecture (`model.arch`); runs made before TRM have none and are HRM
 
     @property
     def resumable(self) -> bool:
@@ -86,6 +87,7 @@ def read_run(path: str | Path) -> RunInfo | None:
     walls = [v for v in (_number(r.get(HistoryKey.WALL_SECONDS)) for r in rows) if v is not None]
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
     train = config.get("train") if isinstance(config.get("train"), dict) else {}
+    model = config.get("model") if isinstance(config.get("model"), dict) else {}
     epochs = train.get("epochs")
     try:
         modified = max(p.stat().st_mtime for p in (run.path, run.status_path, run.metrics_path) if p.exists())
@@ -105,7 +107,7 @@ def read_run(path: str | Path) -> RunInfo | None:
         epochs_done=len(rows), epochs=int(epochs) if isinstance(epochs, int) else 0,
         best_exact=max(exact) if exact else None, wall_seconds=walls[-1] if walls else None,
         created=created, modified=modified, resume_checkpoint=run.resume_checkpoint(),
-        pid=pid if state == RunState.RUNNING else None)
+        pid=pid if state == RunState.RUNNING else None, arch=str(model.get("arch") or "hrm"))
 
 
 def list_runs(root: str | Path | None = None) -> list[RunInfo]:

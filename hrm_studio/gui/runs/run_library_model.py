@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont
 from hrm_studio.runs.discovery import RunInfo
 from hrm_studio.runstore.keys import RunState
 
-COLUMNS = ("Run", "Task", "Status", "Epochs", "Best held-out exact", "Wall time", "Created")
+COLUMNS = ("Run", "Task", "Status", "Epochs", "Best held-out exact", "Wall time", "Created", "Architecture")
 STATUS_FILTERS = ("all", *(str(state) for state in RunState))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -139,6 +139,8 @@ class RunLibraryModel(QAbstractTableModel):
             return wall_text(run.wall_seconds)
         if column == 6:
             return "–" if run.created is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created))
+        if column == 7:
+            return run.arch.upper()
         return ""
 
     @staticmethod
@@ -147,7 +149,7 @@ class RunLibraryModel(QAbstractTableModel):
         return (run.name.lower(), run.task.lower(), status_text(run), run.epochs_done,
                 -1.0 if run.best_exact is None else run.best_exact,
                 -1.0 if run.wall_seconds is None else run.wall_seconds,
-                run.created or run.modified)[column]
+                run.created or run.modified, run.arch)[column]
 
 
 class RunFilterProxy(QSortFilterProxyModel):

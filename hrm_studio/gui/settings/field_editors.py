@@ -34,7 +34,8 @@ REGISTRY_CHOICES: dict[str, Callable[[], list[tuple[str, str]]]] = {"task": _tas
 
 _ZERO_MEANS = re.compile(r"\(0\s*=\s*([^)]+)\)")
 _WORDS = {"lr": "LR", "emb": "embedding", "ndim": "width", "num": "number of", "rope": "RoPE",
-          "rms": "RMS", "eps": "epsilon", "dtype": "data type", "dir": "folder", "pos": "position"}
+          "rms": "RMS", "eps": "epsilon", "dtype": "data type", "dir": "folder", "pos": "position",
+          "arch": "architecture", "mlp": "MLP"}
 
 
 def label_for(name: str) -> str:
@@ -101,6 +102,7 @@ class FieldEditor(QObject):
     def __init__(self, section: str, field: Field, kind: type, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.section = section
+        self.field = field   # the dataclass field, for `config.applies_to` (which architecture reads it)
         self.name = field.name
         self.meta = dict(field.metadata)
         self.kind = kind

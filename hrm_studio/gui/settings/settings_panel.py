@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
-from hrm_studio.config import RunConfig
+from hrm_studio.config import RunConfig, applies_to
 from hrm_studio import validation
 from hrm_studio.errors import ConfigError
 from hrm_studio.gui.settings.field_editors import FieldEditor, make_editors
@@ -36,6 +36,7 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self._editors: dict[str, FieldEditor] = {}
         self._problems: dict[str, str] = {}
+        self._rows: dict[str, tuple[QGroupBox, QFormLayout]] = {}   # each field's group and form, to hide its row
         self._quiet = False
 
         top = self._build_header()
@@ -90,6 +91,7 @@ class SettingsPanel(QWidget):
             groups[group] = form
             for editor in members:
                 self._add_editor_row(form, editor)
+                self._rows[editor.name] = (box, form)
             form_layout.addWidget(box)
         form_layout.addStretch(1)
         scroll = QScrollArea()
@@ -170,6 +172,7 @@ class SettingsPanel(QWidget):
         for name, reason in validation.problems(config).items():
             found.setdefault(name, reason)
         self._problems = found
+        self._show_fields_for_arch()
         for name, editor in self._editors.items():
             editor.show_problem(found.get(name))
         for name, (decider, text, why) in OVERRIDDEN_BY.items():
@@ -180,6 +183,25 @@ class SettingsPanel(QWidget):
             self.summary.setText(f"{count} setting{'s' if count != 1 else ''} need{'s' if count == 1 else ''} "
                                  f"fixing before you can start (marked in red below).")
         self.summary.setVisible(bool(found))
+
+    def _show_fields_for_arch(self) -> None:
+        """Show only the settings the chosen architecture reads (from each field's `archs`), and hide a
+        group left empty; hidden fields keep their values and come back when the architecture changes."""
+        if "arch" not in self._editors:
+            return
+        arch = self._editors["arch"].value()
+        shown: dict[QGroupBox, bool] = {}
+        for name, (box, form) in self._rows.items():
+            visible = applies_to(self._editors[name].field, arch)
+            form.setRowVisible(self._editors[name].label, visible)
+            shown[box] = shown.get(box, False) or visible
+        for box, any_shown in shown.items():
+            box.setVisible(any_shown)
+
+    def field_shown(self, name: str) -> bool:
+        """Whether the form offers `name` for the chosen architecture (tests and the tour ask this)."""
+        box = self._rows[name][0]
+        return not box.isHidden() and not self._editors[name].label.isHidden()
 
     def _edited(self, editor: FieldEditor) -> None:
         if self._quiet:

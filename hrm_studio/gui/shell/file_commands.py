@@ -149,7 +149,17 @@ class FileCommands(WindowPart):
         if path is not None:
             self.window.prediction_jobs.export(kind, path)
 
+    def model_arch(self) -> str:
+        """The architecture of the model Export model… writes: the running one's, else the opened one's, else
+        the settings'."""
+        session = self.window.session
+        if self.window.controller.active and session.run_config is not None:
+            return session.run_config.model.arch
+        if session.opened is not None:
+            return session.opened.config.model.arch
+        return (session.run_config or self.window.settings.config()).model.arch
+
     def prompt_export_model(self) -> None:
-        chosen = self.window.prompts.export_model(self._suggest("-model.safetensors"))
+        chosen = self.window.prompts.export_model(self._suggest("-model.safetensors"), self.model_arch())
         if chosen is not None:
             self.export_model(*chosen)

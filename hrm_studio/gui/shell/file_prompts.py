@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from hrm_studio.gui.metrics.history_export import HISTORY_FORMATS
-from hrm_studio.gui.shell.model_export import MODEL_FORMATS, format_for_filter, normalise_target
+from hrm_studio.gui.shell.model_export import format_for_filter, model_formats, normalise_target
 from hrm_studio.gui.metrics.plot_export import PLOT_FORMATS
 
 CHECKPOINT_FILTER = ("Checkpoints (*.pt *.pth *.safetensors step_*);;HRM Studio checkpoint (*.pt);;"
@@ -48,12 +48,13 @@ class FilePrompts:
                                                    ";;".join(HISTORY_FORMATS.values()))
         return self.extended(path, _with_suffix(path, chosen, HISTORY_FORMATS))
 
-    def export_model(self, suggested: Path) -> tuple[Path, str] | None:
+    def export_model(self, suggested: Path, arch: str) -> tuple[Path, str] | None:
+        """Where and how to export a model of architecture `arch` (which the official format is named for)."""
         path, chosen = QFileDialog.getSaveFileName(self.parent, "Export model", str(suggested),
-                                                   ";;".join(MODEL_FORMATS.values()))
+                                                   ";;".join(model_formats(arch).values()))
         if not path:
             return None
-        fmt = format_for_filter(chosen)
+        fmt = format_for_filter(chosen, arch)
         target = self.extended(path, normalise_target(path, fmt))
         return (target, fmt) if target is not None else None
 

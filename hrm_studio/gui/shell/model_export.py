@@ -1,4 +1,4 @@
-"""Export a checkpoint's weights as .pt, .safetensors (+ config JSON) or an official HRM folder.
+"""Export a checkpoint's weights as .pt, .safetensors (+ config JSON) or an official HRM or TRM folder.
 
 Runs on a JobRunner thread (it imports torch and may write a large file); the same
 `export_weights` the `hrm-studio export` command uses does the writing. Before that, the
@@ -13,15 +13,16 @@ from pathlib import Path
 from hrm_studio.config import RunConfig
 from hrm_studio.gui.widgets.words import count
 
-MODEL_FORMATS = {
-    "pt": "HRM Studio checkpoint (*.pt)",
-    "safetensors": "safetensors weights + config JSON (*.safetensors)",
-    "hrm": "Official HRM folder (step_N + all_config.yaml)",
-}
+def model_formats(arch: str) -> dict[str, str]:
+    """The save dialog's formats (format → filter text) for a model of architecture `arch`: the official
+    layout ('hrm', the format's name for either architecture) is named after the model it holds."""
+    return {"pt": "HRM Studio checkpoint (*.pt)",
+            "safetensors": "safetensors weights + config JSON (*.safetensors)",
+            "hrm": f"Official {arch.upper()} folder (step_N + all_config.yaml)"}
 
 
-def format_for_filter(selected_filter: str) -> str:
-    return next((fmt for fmt, text in MODEL_FORMATS.items() if text == selected_filter), "pt")
+def format_for_filter(selected_filter: str, arch: str) -> str:
+    return next((fmt for fmt, text in model_formats(arch).items() if text == selected_filter), "pt")
 
 
 def normalise_target(path: str | Path, fmt: str) -> Path:
@@ -52,7 +53,7 @@ def unnamed_refusal(out: str | Path, fmt: str, unnamed: list[Path]) -> str:
     if fmt == "hrm":
         return (f"Nothing was written: {out} is not empty ({count(len(unnamed), 'file or folder')}, e.g. "
                 f"{unnamed[0].name}). "
-                f"An official HRM export goes into a new or empty folder: choose one.")
+                f"An official export goes into a new or empty folder: choose one.")
     names = ", ".join(p.name for p in unnamed)
     return (f"Nothing was written: saving to {out} would also replace {names}, which you did not choose. "
             f"Choose another name, or type the full name of the file to replace.")

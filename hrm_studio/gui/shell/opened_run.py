@@ -42,6 +42,8 @@ class OpenedRun:
 
     @property
     def description(self) -> str:
+        if self.source == "official":
+            return f"official {self.config.model.arch.upper()} checkpoint"
         return SOURCE_WORDS.get(self.source, self.source)
 
     @property
@@ -83,6 +85,7 @@ def preset_offer(config: RunConfig, told: dict[str, int]) -> str | None:
 def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
     """Any supported weights file. Settings: the checkpoint's own; else its flat overrides
     on top of `current`; else `current` with what the weight shapes tell."""
+    from hrm_studio.model.registry import architecture_of_weights
     from hrm_studio.training import checkpoint as ckpt
 
     path = Path(path)
@@ -104,6 +107,9 @@ def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
                          "pick the task it was trained on before you start.")
     else:
         config = current.copy()
+        arch = architecture_of_weights(loaded.state_dict)   # bare weights name no architecture: their networks do
+        if arch is not None:
+            config.set("arch", arch)
         told = ckpt.shapes_from_weights(loaded.state_dict)
         for name in ("hidden_size", "puzzle_emb_ndim", "H_layers", "L_layers"):
             if name in told:

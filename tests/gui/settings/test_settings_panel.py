@@ -108,3 +108,15 @@ def test_the_task_box_says_dataset_folder_while_one_is_set(qtbot, tmp_path):
     assert panel.config().data.task == RunConfig().data.task   # the choice underneath is kept
     panel.set_value("dataset_dir", "")
     assert task.overridden is None and task.input.isVisible()
+
+
+def test_only_the_chosen_architectures_fields_are_shown(qtbot):
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    trm_only = ("mlp_t", "puzzle_emb_len", "no_ACT_continue")
+    assert panel.field_shown("H_layers") and not any(panel.field_shown(n) for n in trm_only)
+    panel.set_value("arch", "trm")
+    assert not panel.field_shown("H_layers") and all(panel.field_shown(n) for n in trm_only)
+    assert panel.field_shown("L_layers") and panel.config().model.arch == "trm"
+    panel.set_value("arch", "hrm")
+    assert panel.field_shown("H_layers") and not any(panel.field_shown(n) for n in trm_only)
