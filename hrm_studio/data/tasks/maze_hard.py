@@ -27,7 +27,6 @@ from hrm_studio.data.tasks.maze import (
     VOCAB_LABELS,
     WALL,
     random_maze,
-    shortest_path,
 )
 from hrm_studio.data.tasks.spec import TaskSpec
 
@@ -82,12 +81,25 @@ def hard_maze(rng: np.random.Generator, size: int = HARD_SIZE,
             far = np.argwhere(dist[1::2, 1::2][:rooms, :rooms] >= max(min_path_length, 1))
             if len(far):
                 gr, gc = 2 * far[rng.integers(len(far))] + 1
-                return _mark(maze, (int(sr), int(sc)), (int(gr), int(gc)))
+                return _mark(maze, dist, (int(sr), int(sc)), (int(gr), int(gc)))
     raise ValueError(f"no {size}x{size} maze with a path of {min_path_length}+ steps in {_MAX_MAZES} tries")
 
 
-def _mark(maze: np.ndarray, start: tuple[int, int], goal: tuple[int, int]) -> HardMaze:
-    path = shortest_path(maze, start, goal)
+def _path_back(dist: np.ndarray, goal: tuple[int, int]) -> list[tuple[int, int]]:
+    """The start → goal path read off the breadth-first distances already computed (one step down
+    at a time; a perfect maze has exactly one such path), instead of a second search."""
+    rows, cols = dist.shape
+    path = [goal]
+    while dist[path[-1]] > 0:
+        r, c = path[-1]
+        d = dist[r, c] - 1
+        path.append(next((nr, nc) for nr, nc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1))
+                         if 0 <= nr < rows and 0 <= nc < cols and dist[nr, nc] == d))
+    return path[::-1]
+
+
+def _mark(maze: np.ndarray, dist: np.ndarray, start: tuple[int, int], goal: tuple[int, int]) -> HardMaze:
+    path = _path_back(dist, goal)
     question = maze.copy()
     question[start], question[goal] = START, GOAL
     answer = question.copy()
