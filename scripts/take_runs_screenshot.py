@@ -50,10 +50,11 @@ def train_variants(root: Path, epochs: int) -> list[Path]:
     return folders
 
 
-def shoot(out: Path, epochs: int, keep: Path | None = None) -> bool:
+def shoot(out: Path, epochs: int, keep: Path | None = None, runs: list[Path] | None = None) -> bool:
+    """Compare `runs` when given (finished run folders with one parent), else three fresh variants."""
     with tempfile.TemporaryDirectory() as tmp:
-        root = keep or Path(tmp) / "runs"
-        folders = train_variants(root, epochs)
+        root = runs[0].parent if runs else keep or Path(tmp) / "runs"
+        folders = runs or train_variants(root, epochs)
         window = MainWindow(UserState(None), runs_root=root)
         window.confirm = lambda *_: True
         window.resize(WIDTH, HEIGHT)
@@ -86,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="docs/screenshots/runs-compare.png")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--keep", type=Path, help="train the runs into this folder (reused when they are there)")
+    parser.add_argument("--runs", type=Path, nargs="+", metavar="RUN_DIR",
+                        help="compare these finished runs (same parent folder) instead of training three")
     args = parser.parse_args(argv)
     create_application()
-    return 0 if shoot(Path(args.out), args.epochs, args.keep) else 1
+    return 0 if shoot(Path(args.out), args.epochs, args.keep, args.runs) else 1
 
 
 if __name__ == "__main__":

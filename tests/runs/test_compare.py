@@ -29,3 +29,21 @@ def test_differences_and_best_results(tmp_path):
     assert rows["Best held-out exact"].text(1) == "40.0 %"
     table = long_history(runs)
     assert len(table) == 6 and table[0]["run"] == "a"
+
+
+def test_time_to_solved_and_samples_per_second(tmp_path):
+    """The HRM-vs-TRM table's columns come from the histories: first ≥ 99 % mark, mean throughput."""
+    folders = []
+    for name, exact, speed in (("hrm", [0.9, 0.995, 1.0], 100.0), ("trm", [0.992, 0.5, 1.0], 300.0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"data": {"task": "sudoku-4x4"}}))
+        (folder / "metrics.jsonl").write_text("".join(
+            json.dumps({"epoch": i + 1, "val_exact_match_accuracy": v, "wall_seconds": 10.0 * (i + 1),
+                        "samples_per_second": speed + i}) + "\n" for i, v in enumerate(exact)))
+        folders.append(folder)
+    rows = {row.spec.label: row for row in result_rows(load_runs(folders))}
+    solved = rows["Time to ≥ 99 % held-out exact"]
+    assert solved.values == [20.0, 10.0] and solved.best == {1}
+    speed_row = rows["Training samples/s (mean)"]
+    assert speed_row.values == [101.0, 301.0] and speed_row.best == {1}
