@@ -68,6 +68,8 @@ def main(paths: Sequence[str] = (), *, self_test: bool = False, screenshot: str 
     window.show()
     if paths:   # each in turn, as a drop does; the window shows the last, the Runs tab lists them all
         _say_when_opened(window, len(paths))
+        if show:   # opening a run shows its Metrics: the tab asked for comes after
+            window.opened.connect(lambda *_: window.show_tab(show))
         window.opening.open_paths(paths)
     if screenshot:
         from hrm_studio.gui.shell.screenshot import save_when_idle
