@@ -15,6 +15,8 @@ sys.meta_path.insert(0, Block())
 import hrm_studio.config, hrm_studio.cli, hrm_studio.presets
 import hrm_studio.model, hrm_studio.data, hrm_studio.training.trainer, hrm_studio.training.checkpoint
 import hrm_studio.evaluation.predict, hrm_studio.training.sweep
+import hrm_studio.analysis.timeline, hrm_studio.analysis.attention, hrm_studio.analysis.curve
+import hrm_studio.analysis.report_curve
 from hrm_studio.cli import main
 assert main(['presets']) == 0
 print('QT-FREE OK')

@@ -49,10 +49,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from hrm_studio.report import write_report
 
     report = write_report(args.run_dir, args.out)
-    for path in (report.metrics_png, report.contact_png, report.html):
+    for path in (report.metrics_png, report.contact_png, report.step_curve_png, report.html):
         if path is not None:
             print(f"wrote {path}")
     for note in report.notes:
         if not note.startswith("Predictions:"):
             print(f"note: {note}", file=sys.stderr)
+    if report.step_curve_png is None and report.step_curve_note:
+        print(f"note: {report.step_curve_note}", file=sys.stderr)
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Protocol, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +27,7 @@ from .layers import (
 )
 from .puzzle_embedding import PuzzleEmbedding
 
-__all__ = ["Batch", "InnerCarry", "ACTCarry", "RecurrentCore", "ACTModel", "LEARNED_POS_SCALE"]
+__all__ = ["Batch", "InnerCarry", "ACTCarry", "SegmentRecorder", "RecurrentCore", "ACTModel", "LEARNED_POS_SCALE"]
 
 Batch = Dict[str, torch.Tensor]
 
@@ -41,6 +41,21 @@ class InnerCarry:
 
     z_H: torch.Tensor
     z_L: torch.Tensor
+
+
+class SegmentRecorder(Protocol):
+    """Sees every state a segment computes, for the reasoning inspector (hrm_studio/analysis).
+
+    Passed per call (``RecurrentCore.forward(..., recorder=...)``), never stored on the model, so
+    a model without one pays one ``is None`` test per update. It receives the new tensors only
+    and must not change them in place: recording cannot change the model's numbers.
+    """
+
+    def low(self, z_L: torch.Tensor) -> None:
+        """Called after every low-level update with the new ``z_L``."""
+
+    def high(self, z_H: torch.Tensor) -> None:
+        """Called after every high-level update (TRM: answer update) with the new ``z_H``."""
 
 
 @dataclass
@@ -134,20 +149,21 @@ class RecurrentCore(nn.Module):
         return InnerCarry(z_H=torch.where(flag, self.H_init, carry.z_H),
                           z_L=torch.where(flag, self.L_init, carry.z_L))
 
-    def _segment(self, carry: InnerCarry, batch: Batch,
-                 first: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _segment(self, carry: InnerCarry, batch: Batch, first: Optional[int] = None,
+                 recorder: Optional[SegmentRecorder] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(z_H, z_L)`` after one segment; with ``first``, ``z_H`` may hold only that many
-        leading positions (enough for the Q-head)."""
+        leading positions (enough for the Q-head). ``recorder`` sees every update."""
         raise NotImplementedError
 
     def forward(
-        self, carry: InnerCarry, batch: Batch
+        self, carry: InnerCarry, batch: Batch, recorder: Optional[SegmentRecorder] = None
     ) -> Tuple[InnerCarry, torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
         """Run one segment. Returns ``(new_carry, logits [B, seq_len, vocab], (q_halt, q_continue))``.
 
-        The returned carry is detached, so no gradient flows between segments.
+        The returned carry is detached, so no gradient flows between segments. ``recorder``
+        (the inspector's) is shown every intermediate state; it changes no number.
         """
-        z_H, z_L = self._segment(carry, batch)
+        z_H, z_L = self._segment(carry, batch, recorder=recorder)
         new_carry = InnerCarry(z_H=z_H.detach(), z_L=z_L.detach())
         logits = self.lm_head(z_H)[:, self.puzzle_emb_len:]
         q = self.q_head(z_H[:, 0]).to(torch.float32)
@@ -175,6 +191,9 @@ class ACTModel(nn.Module):
 
     config: Any
     inner: RecurrentCore
+    # (first row, rows of the global batch) when this process computes a slice of a distributed
+    # run's batch (training/distributed.py); None: the batch is the whole batch.
+    row_shard: Optional[Tuple[int, int]] = None
 
     @property
     def puzzle_emb(self) -> Optional[PuzzleEmbedding]:
@@ -231,10 +250,14 @@ class ACTModel(nn.Module):
                 halted = halted | self.halts(q_halt, q_continue)
                 # Exploration: with some probability a row must run a random minimum number of
                 # segments, so the Q-head also sees what continuing would have given.
-                explore = torch.rand(q_halt.shape, dtype=q_halt.dtype, device=q_halt.device) < cfg.halt_exploration_prob
+                # Drawn for the whole global batch and sliced when this process computes a shard of
+                # it (row_shard), so N processes draw exactly what one would.
+                lo, rows = self.row_shard or (0, steps.shape[0])
+                mine = slice(lo, lo + steps.shape[0])
+                explore = torch.rand((rows,), dtype=q_halt.dtype, device=q_halt.device)[mine] < cfg.halt_exploration_prob
                 min_steps = explore * torch.randint(
-                    2, cfg.halt_max_steps + 1, steps.shape, dtype=steps.dtype, device=steps.device
-                )
+                    2, cfg.halt_max_steps + 1, (rows,), dtype=steps.dtype, device=steps.device
+                )[mine]
                 halted = halted & (steps >= min_steps)
                 if self.bootstraps_q_target:
                     # Bootstrapped Q target from one more segment (no replay buffer / target net:

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .act import ACTCarry, ACTModel, Batch, InnerCarry, RecurrentCore
+from .act import ACTCarry, ACTModel, Batch, InnerCarry, RecurrentCore, SegmentRecorder
 from .layers import Attention, CosSin, SwiGLU, rms_norm
 from .puzzle_embedding import PuzzleEmbedding
 
@@ -135,12 +135,13 @@ class HRMInner(RecurrentCore):
         self.L_level = ReasoningModule(config, config.L_layers)
         self._build_initial_states()
 
-    def _segment(self, carry: HRMInnerCarry, batch: Batch,
-                 first: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _segment(self, carry: HRMInnerCarry, batch: Batch, first: Optional[int] = None,
+                 recorder: Optional[SegmentRecorder] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(z_H, z_L)`` after one segment. All H_cycles × L_cycles updates but the last L and the
         last H one run without gradient; those two keep it when the caller has it on (1-step
         gradient). With ``first``, the last H block computes only that many positions (the
-        Q-target pass: measured ~2 % of a seed-improved training step, ~4 % of the seed's)."""
+        Q-target pass: measured ~2 % of a seed-improved training step, ~4 % of the seed's).
+        ``recorder`` is handed each new state; it changes no number."""
         cfg = self.config
         cos_sin = self.cos_sin()
         x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
@@ -152,10 +153,17 @@ class HRMInner(RecurrentCore):
                     if last_h and l_step == cfg.L_cycles - 1:
                         break  # the final L update runs below, with gradient
                     z_L = self.L_level(z_L, z_H + x, cos_sin)
+                    if recorder is not None:
+                        recorder.low(z_L)
                 if not last_h:
                     z_H = self.H_level(z_H, z_L, cos_sin)
+                    if recorder is not None:
+                        recorder.high(z_H)
         z_L = self.L_level(z_L, z_H + x, cos_sin)
         z_H = self.H_level(z_H, z_L, cos_sin, first=first)
+        if recorder is not None:
+            recorder.low(z_L)
+            recorder.high(z_H)
         return z_H, z_L
 
 

@@ -252,6 +252,24 @@ class Attention(nn.Module):
         return self.o_proj(out.transpose(1, 2).reshape(batch, q.shape[1], heads * dim))
 
 
+    @torch.no_grad()
+    def attention_weights(self, x: torch.Tensor, cos_sin: Optional[CosSin] = None) -> torch.Tensor:
+        """``softmax(q kᵀ / sqrt(head_dim))`` ``[batch, heads, queries, keys]`` (float32) for input
+        ``x``: what :meth:`forward` mixes values with, recomputed from the same q and k for the
+        reasoning inspector only (SDPA never hands its weights out)."""
+        batch, seq, _ = x.shape
+        heads, dim = self.num_heads, self.head_dim
+        if cos_sin is None:
+            q, k, _ = self.qkv_proj(x).view(batch, seq, 3 * heads, dim).split(heads, dim=2)
+        else:
+            weight = self.qkv_proj.weight[self.pair_order]
+            qkv = F.linear(x, weight if weight.dtype == x.dtype else weight.to(x.dtype))
+            qk = qkv[..., : 2 * heads * dim].unflatten(-1, (2 * heads, dim))
+            q, k = rotate_pairs(qk, *cos_sin).split(heads, dim=2)
+        scores = torch.einsum("bqhd,bkhd->bhqk", q.float(), k.float()) / math.sqrt(dim)
+        return torch.softmax(scores, dim=-1)
+
+
 class SwiGLU(nn.Module):
     """Gated MLP: ``down(silu(gate) * up)`` with gate and up fused in one projection."""
 

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .act import ACTModel, Batch, InnerCarry, RecurrentCore
+from .act import ACTModel, Batch, InnerCarry, RecurrentCore, SegmentRecorder
 from .hrm import HRMBlock, ReasoningModule
 from .layers import CosSin, SwiGLU, rms_norm
 
@@ -141,23 +141,30 @@ class TRMInner(RecurrentCore):
         self._build_initial_states()
 
     def _recursion(self, z_H: torch.Tensor, z_L: torch.Tensor, x: torch.Tensor, cos_sin: Optional[CosSin],
-                   first: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                   first: Optional[int] = None,
+                   recorder: Optional[SegmentRecorder] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """One full recursion: ``L_cycles`` latent updates, then one answer update."""
         for _ in range(self.config.L_cycles):
             z_L = self.L_level(z_L, z_H + x, cos_sin)
-        return self.L_level(z_H, z_L, cos_sin, first=first), z_L
+            if recorder is not None:
+                recorder.low(z_L)
+        z_H = self.L_level(z_H, z_L, cos_sin, first=first)
+        if recorder is not None:
+            recorder.high(z_H)
+        return z_H, z_L
 
-    def _segment(self, carry: InnerCarry, batch: Batch,
-                 first: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _segment(self, carry: InnerCarry, batch: Batch, first: Optional[int] = None,
+                 recorder: Optional[SegmentRecorder] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(z_H, z_L)`` after ``H_cycles`` recursions, only the last with gradient (when the
-        caller has it on). With ``first``, the last block computes only that many positions."""
+        caller has it on). With ``first``, the last block computes only that many positions;
+        ``recorder`` is handed each new state (it changes no number)."""
         cos_sin = self.cos_sin()
         x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
         z_H, z_L = carry.z_H, carry.z_L
         with torch.no_grad():
             for _ in range(self.config.H_cycles - 1):
-                z_H, z_L = self._recursion(z_H, z_L, x, cos_sin)
-        return self._recursion(z_H, z_L, x, cos_sin, first=first)
+                z_H, z_L = self._recursion(z_H, z_L, x, cos_sin, recorder=recorder)
+        return self._recursion(z_H, z_L, x, cos_sin, first=first, recorder=recorder)
 
 
 class TRM(ACTModel):
