@@ -7,8 +7,11 @@
   difficulty when the run had one), train and held-out;
 - ``prediction_vs_groundtruth.png``: input / prediction / truth for up to 16 held-out
   puzzles, the window's contact sheet;
+- ``reasoning_steps.png``: held-out exact match and token accuracy after every high-level
+  update of every segment (the critical-step view; up to 64 puzzles, from the newest
+  checkpoint, drawn by render/step_curves.py);
 - ``report.html``: run name, task, status, settings, the final metrics (overall and per
-  pattern) and the two pictures, linked by relative path so the folder can be moved or
+  pattern) and the pictures, linked by relative path so the folder can be moved or
   mailed as it is.
 
 Why the report draws from the window's description rather than its widgets: a report
@@ -41,6 +44,7 @@ from hrm_studio.runstore.keys import HistoryKey, held_out, pattern_key
 from hrm_studio.runstore.run_dir import CONFIG_FILE, METRICS_FILE, RunDir
 
 METRICS_PNG = "training_metrics.png"
+STEP_CURVE_PNG = "reasoning_steps.png"
 CONTACT_PNG = "prediction_vs_groundtruth.png"
 REPORT_HTML = "report.html"
 REPORT_FOLDER = "report"        # inside the run folder, unless --out says elsewhere
@@ -57,7 +61,9 @@ OVERALL_METRICS: tuple[tuple[str, str, bool], ...] = (
 )
 HELD_OUT_ONLY: tuple[tuple[str, str, bool], ...] = (
     (HistoryKey.VAL_EXACT_AT_HALT, "held-out exact match where the model halts", True),
+    (HistoryKey.VAL_ARC_PASS_AT_2, "ARC pass@2 (held-out, ARC protocol)", True),
 )
+WHEN_KNOWN = frozenset({HistoryKey.VAL_ARC_PASS_AT_2})  # rows only for runs that have the figure (ARC data sets)
 # Per-pattern columns (train token, train exact, held-out token, held-out exact): (pattern_key metric, held out).
 PATTERN_COLUMNS: tuple[tuple[str, bool], ...] = (
     (HistoryKey.TOKEN_ACCURACY, False), (PATTERN_METRIC, False), (HistoryKey.TOKEN_ACCURACY, True),
@@ -77,6 +83,8 @@ class Report:
     html: Path
     contact_png: Path | None = None
     notes: list[str] = field(default_factory=list)
+    step_curve_png: Path | None = None    # accuracy after every high-level update (analysis/report_curve.py)
+    step_curve_note: str = ""
     metrics_layout: ChartLayout | None = None   # where each panel and curve landed in the metrics picture
 
 
@@ -175,6 +183,9 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *,
                                                 folder / CONTACT_PNG)
         report.notes.append(f"Predictions: {_describe_predictions(predictions)}.")
 
+    say("running the model step by step on held-out puzzles")
+    _draw_step_curve(facts, report)
+
     from hrm_studio.runstore.atomic import atomic_write_text
 
     try:
@@ -182,6 +193,16 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *,
     except OSError as exc:
         raise ReportError(f"Could not write {report.html}: {exc.strerror or exc}.") from None
     return report
+
+
+def _draw_step_curve(facts: RunFacts, report: Report) -> None:
+    """The per-step curve of the newest checkpoint (torch is imported only here and in scoring)."""
+    from hrm_studio.analysis.report_curve import write_step_curve
+
+    try:
+        report.step_curve_png, report.step_curve_note = write_step_curve(facts.run, report.folder / STEP_CURVE_PNG)
+    except OSError as exc:
+        raise ReportError(f"Could not write {report.folder / STEP_CURVE_PNG}: {exc.strerror or exc}.") from None
 
 
 def sheet_indices(patterns: Any, size: int = SHEET_PUZZLES) -> list[int]:
@@ -322,7 +343,8 @@ def _metric_rows(facts: RunFacts) -> tuple[list[list[str]], list[list[str]]]:
     last, last_eval = facts.history[-1], _last_evaluation(facts) or {}
     overall = [[label, _fmt(last.get(key), percent), _fmt(last_eval.get(held_out(key)), percent)]
                for key, label, percent in OVERALL_METRICS]
-    overall += [[label, "–", _fmt(last_eval.get(key), percent)] for key, label, percent in HELD_OUT_ONLY]
+    overall += [[label, "–", _fmt(last_eval.get(key), percent)] for key, label, percent in HELD_OUT_ONLY
+                if key not in WHEN_KNOWN or _number(last_eval.get(key)) is not None]
     per_pattern = []
     for name in facts.patterns:
         cells = [name]
@@ -368,9 +390,23 @@ def report_html(facts: RunFacts, report: Report) -> str:
         parts.append(f'<img src="{_esc(Path(rel(report.contact_png, report.folder)).as_posix())}" '
                      f'alt="Held-out puzzles: input, prediction and ground truth">')
     parts += [f"<p>{_esc(note)}</p>" for note in report.notes]
+    parts += _step_curve_html(report)
     parts += ["<h2>Settings</h2>", _table(["section", "setting", "value"], _config_rows(facts), numeric_from=3),
               "</body></html>", ""]
     return "\n".join(parts)
+
+
+def _step_curve_html(report: Report) -> list[str]:
+    """The critical-step section: when the answers become right, update by update."""
+    parts = ["<h2>Reasoning step by step</h2>",
+             "<p>Held-out exact match and token accuracy after every high-level update inside every ACT "
+             "segment: a sharp rise marks the critical step where answers become right.</p>"]
+    if report.step_curve_png is not None:
+        parts.append(f'<img src="{_esc(Path(os.path.relpath(report.step_curve_png, report.folder)).as_posix())}" '
+                     f'alt="Held-out exact match and token accuracy after every high-level update">')
+    if report.step_curve_note:
+        parts.append(f"<p>{_esc(report.step_curve_note)}</p>")
+    return parts
 
 
 _CSS = """

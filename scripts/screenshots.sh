@@ -23,5 +23,6 @@ mkdir -p docs/screenshots
 xvfb-run -a -s "-screen 0 1600x1000x24" "$PY" scripts/take_screenshot.py --out docs/screenshots/main-window.png
 xvfb-run -a -s "-screen 0 1600x1000x24" "$PY" scripts/take_predictions_screenshots.py --out-dir docs/screenshots
 xvfb-run -a -s "-screen 0 1600x1000x24" "$PY" scripts/take_runs_screenshot.py --out docs/screenshots/runs-compare.png
+xvfb-run -a -s "-screen 0 1600x1000x24" "$PY" scripts/take_arc_screenshot.py --out docs/screenshots/predictions-arc-task.png
 # Every tab at laptop sizes; fails when the window cannot be made that small.
 xvfb-run -a -s "-screen 0 1600x1000x24" "$PY" scripts/take_size_screenshots.py --out-dir docs/screenshots/sizes

@@ -16,7 +16,8 @@ from PIL import Image
 from hrm_studio.cli import main
 from hrm_studio.config import RunConfig
 from hrm_studio.render.metric_panels import curve_keys, panels_to_draw
-from hrm_studio.report import CONTACT_PNG, METRICS_PNG, REPORT_HTML, read_run, sheet_indices, write_report
+from hrm_studio.report import (CONTACT_PNG, METRICS_PNG, REPORT_HTML, STEP_CURVE_PNG, read_run, sheet_indices,
+                               write_report)
 from hrm_studio.training.trainer import Trainer
 from tests.conftest import TINY_SETTINGS
 
@@ -53,14 +54,14 @@ class _Links(HTMLParser):
 
 
 def _check_report(folder: Path) -> _Links:
-    for name in (METRICS_PNG, CONTACT_PNG):
+    for name in (METRICS_PNG, CONTACT_PNG, STEP_CURVE_PNG):
         with Image.open(folder / name) as image:
             image.load()  # decodes the whole file
             assert image.width > 100 and image.height > 100
     parser = _Links()
     text = (folder / REPORT_HTML).read_text(encoding="utf-8")
     parser.feed(text)
-    assert sorted(parser.links) == sorted([METRICS_PNG, CONTACT_PNG])
+    assert sorted(parser.links) == sorted([METRICS_PNG, CONTACT_PNG, STEP_CURVE_PNG])
     for link in parser.links:
         assert (folder / link).is_file(), link
     return parser
@@ -73,7 +74,8 @@ def test_report_writes_pictures_and_a_page_that_links_them(trained, capsys):
     assert parser.title.startswith("tiny <run> & co")  # escaped in the file, read back as text
     text = (folder / REPORT_HTML).read_text(encoding="utf-8")
     assert "tiny &lt;run&gt; &amp; co" in text and "<run>" not in text
-    for words in ("copy-increment", "finished", "Per pattern", "increment", "curriculum_start", "linear"):
+    for words in ("copy-increment", "finished", "Per pattern", "increment", "curriculum_start", "linear",
+                  "Reasoning step by step", "high-level updates per segment", "exactly right after the last"):
         assert words in text, words
     out = capsys.readouterr().out
     assert f"wrote {folder / REPORT_HTML}" in out
@@ -191,3 +193,13 @@ def test_the_whole_report_runs_with_qt_blocked(trained, tmp_path):
                            str(out)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     _check_report(out)
+
+
+def test_without_a_checkpoint_the_step_curve_is_left_out_with_a_reason(trained, tmp_path):
+    run = tmp_path / "no-weights"
+    shutil.copytree(trained, run, ignore=shutil.ignore_patterns("report"))
+    shutil.rmtree(run / "checkpoints")
+    report = write_report(run, tmp_path / "out")
+    assert report.step_curve_png is None and not (tmp_path / "out" / STEP_CURVE_PNG).exists()
+    text = (tmp_path / "out" / REPORT_HTML).read_text(encoding="utf-8")
+    assert "No per-step curve: the run folder has no checkpoint" in text

@@ -93,8 +93,10 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("curriculum", "Curriculum difficulty", False, False, False,
               (CurveSpec(HistoryKey.CURRICULUM_DIFFICULTY, "difficulty (grid side or blanks)", TRAIN),),
               optional=True),
+    PanelSpec("arc_pass_at_2", "ARC pass@2", True, False, False,
+              (CurveSpec(HistoryKey.VAL_ARC_PASS_AT_2, "held-out pass@2 (ARC protocol)", VALIDATION),), optional=True),
 )
-# Panels drawn only while the history has their key (a curriculum run), so plain runs keep six plots.
+# Panels drawn only while the history has their key (a curriculum run, an ARC data set), so plain runs keep six plots.
 OPTIONAL_PANELS = frozenset(p.name for p in PANELS if p.optional)
 PATTERN_PANEL = next(p.name for p in PANELS if p.per_pattern)
 

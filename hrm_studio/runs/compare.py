@@ -118,6 +118,7 @@ class ResultSpec:
     unit: str                              # "%" (a fraction shown as %), "s", "" (a plain number)
     better: str | None                     # "max" / "min" / None (not a score: nothing is marked)
     value: Callable[[list[dict[str, Any]]], float | None]
+    when_known: bool = False               # a row only while some run has the figure (ARC pass@2)
 
 
 RESULTS: tuple[ResultSpec, ...] = (
@@ -125,6 +126,10 @@ RESULTS: tuple[ResultSpec, ...] = (
     ResultSpec("Final held-out exact", "%", "max", lambda h: _last(_values(h, HistoryKey.VAL_EXACT))),
     ResultSpec("Best held-out token accuracy", "%", "max",
                lambda h: max(_values(h, HistoryKey.VAL_TOKEN_ACCURACY), default=None)),
+    ResultSpec("Best ARC pass@2", "%", "max", lambda h: max(_values(h, HistoryKey.VAL_ARC_PASS_AT_2), default=None),
+               when_known=True),
+    ResultSpec("Final ARC pass@2", "%", "max", lambda h: _last(_values(h, HistoryKey.VAL_ARC_PASS_AT_2)),
+               when_known=True),
     ResultSpec("Lowest held-out loss", "", "min", lambda h: min(_values(h, HistoryKey.VAL_LOSS), default=None)),
     ResultSpec("Final training loss", "", "min", lambda h: _last(_values(h, HistoryKey.LOSS))),
     ResultSpec("Epoch of best held-out exact", "", None, _epochs_to_best),
@@ -157,6 +162,8 @@ def result_rows(runs: Sequence[ComparedRun]) -> list[ResultRow]:
     for spec in RESULTS:
         values = [spec.value(r.history) for r in runs]
         known = [v for v in values if v is not None]
+        if spec.when_known and not known:
+            continue
         best: frozenset[int] = frozenset()
         if spec.better and len(known) > 1 and len(set(known)) > 1:
             target = max(known) if spec.better == "max" else min(known)

@@ -56,6 +56,7 @@ class HistoryKey:
     VAL_Q_HALT_ACCURACY = "val_q_halt_accuracy"
     VAL_MEAN_ACT_STEPS = "val_mean_act_steps"
     VAL_PUZZLES = "val_puzzles"
+    VAL_ARC_PASS_AT_2 = "val_arc_pass@2"  # ARC data sets only: the ARC protocol's pass@2 of the test split
     EPOCH_SECONDS = "epoch_seconds"
     EVAL_SECONDS = "eval_seconds"
     WALL_SECONDS = "wall_seconds"

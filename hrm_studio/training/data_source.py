@@ -65,6 +65,7 @@ def load_data(config: RunConfig, *, check: bool = False) -> TaskData:
     """
     if config.data.dataset_dir:
         folder = Path(config.data.dataset_dir).expanduser()
+        _prepare_preset_folder(folder)
         data = read_dataset(folder)
         if check:
             if len(data.train) == 0:
@@ -78,3 +79,11 @@ def load_data(config: RunConfig, *, check: bool = False) -> TaskData:
     if check:
         check_memory(config, generated_shape(config))
     return make_task(task_options(config))
+
+
+def _prepare_preset_folder(folder: Path) -> None:
+    """A preset's ARC data set (presets.PRESET_ARC_DATA) is built on first use; other folders are read as they are."""
+    from hrm_studio.data.arc.prepared import prepare_if_named
+    from hrm_studio.presets import preset_arc_specs
+
+    prepare_if_named(folder, preset_arc_specs())

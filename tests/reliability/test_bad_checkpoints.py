@@ -148,7 +148,8 @@ def test_weights_of_another_architecture_name_each_contradiction(finished_run, o
 
 
 def test_a_checkpoint_for_another_vocabulary_lists_the_keys_and_shapes(finished_run, tmp_path, capsys):
-    """Same width and depth, fewer tokens and identifiers: refused before training, with the keys."""
+    """Same width and depth, fewer tokens: refused before training, with the keys. (Fewer puzzle identifiers
+    alone are other puzzles: they get fresh embeddings, tests/training/test_fine_tune.py.)"""
     path = tmp_path / "small-vocab.pt"
     sd = torch.load(finished_run / "checkpoints" / "final.pt", weights_only=True)["model"]
     sd["inner.embed_tokens.embedding_weight"] = sd["inner.embed_tokens.embedding_weight"][:6].clone()
@@ -159,8 +160,7 @@ def test_a_checkpoint_for_another_vocabulary_lists_the_keys_and_shapes(finished_
     line = one_line_error(capsys.readouterr().err)
     assert "inner.embed_tokens.embedding_weight has [6, 32] (6 tokens) but the puzzles use 12 tokens" in line
     assert "inner.lm_head.weight has [6, 32]" in line
-    assert "the puzzles use 3 puzzle identifiers (0 to 2) but the weights hold only 1 (identifier 0)" in line
-    assert "inner.puzzle_emb.weights has [1, 32]" in line
+    assert "puzzle identifiers" not in line and "puzzle_emb" not in line
     assert not (tmp_path / "n").exists()
 
 

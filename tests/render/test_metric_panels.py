@@ -17,7 +17,7 @@ from hrm_studio.runstore.keys import HistoryKey
 def test_panels_are_named_once_and_every_curve_key_is_a_plain_history_key():
     names = [p.name for p in PANELS]
     assert len(set(names)) == len(names)
-    assert OPTIONAL_PANELS == {"curriculum"} and PATTERN_PANEL == "exact_match"
+    assert OPTIONAL_PANELS == {"curriculum", "arc_pass_at_2"} and PATTERN_PANEL == "exact_match"
     keys = curve_keys(["copy", "increment"])
     assert len(set(keys)) == len(keys)
     assert all(type(k) is str for k in keys)     # plain strings, not enum members
@@ -48,7 +48,9 @@ def test_optional_panels_only_with_their_key():
     plain = [{"epoch": 1, "loss": 1.0}]
     assert [p.name for p in panels_to_draw(plain)] == [p.name for p in PANELS if not p.optional]
     curriculum = [{"epoch": 1, "loss": 1.0, "curriculum_difficulty": 3}]
-    assert [p.name for p in panels_to_draw(curriculum)] == [p.name for p in PANELS]
+    assert [p.name for p in panels_to_draw(curriculum)] == [p.name for p in PANELS if p.name != "arc_pass_at_2"]
+    arc = [{"epoch": 1, "loss": 1.0, HistoryKey.VAL_ARC_PASS_AT_2: 0.5}]
+    assert [p.name for p in panels_to_draw(arc)] == [p.name for p in PANELS if p.name != "curriculum"]
 
 
 def test_series_skips_missing_values_and_shows_fractions_as_percent():

@@ -25,13 +25,13 @@ Numpy only (no torch, no Qt), so the window can show the ranked candidates.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hrm_studio.data.arc.augment import parse_puzzle_name
+from hrm_studio.data.arc.augment import Augmentation, parse_puzzle_name
 from hrm_studio.data.arc.task import ArcTask
 from hrm_studio.errors import DatasetError
 
@@ -207,15 +207,32 @@ class ArcScore:
         return out
 
 
+@dataclass(frozen=True, eq=False)
+class Vote:
+    """One prediction as it was counted: its augmentation, its crop in the augmented frame, the
+    grid it voted for (task frame) and its sigmoid(q_halt). ``score_arc`` hands each to ``on_vote``
+    (the window's task view browses them); ``grid_key(grid)`` names the candidate it voted for."""
+
+    task_id: str
+    test_index: int
+    puzzle_name: str
+    augmentation: Augmentation
+    augmented: np.ndarray
+    grid: np.ndarray
+    confidence: float
+
+
 def score_arc(
     predictions: Iterable[ArcPrediction],
     answers: Mapping[str, Sequence[np.ndarray]],
     ks: Sequence[int] = KS,
+    on_vote: Callable[[Vote], None] | None = None,
 ) -> ArcScore:
     """Vote and score. ``answers``: task id → true output grid per test input (task frame).
 
     Every task in ``answers`` is scored (a test input nobody predicted fails); a prediction for
     a task or test input not in ``answers`` is a DatasetError (predictions from another data set).
+    ``on_vote``, when given, is called with each counted prediction (it changes no result).
     """
     ks = _check_ks(ks)
     ballots: dict[tuple[str, int], dict[bytes, list[Any]]] = {}
@@ -227,11 +244,15 @@ def score_arc(
                 f"A prediction for ARC task {task_id}, test input {pred.test_index + 1}, has no true "
                 f"answer to compare with; are the predictions and the data set from the same build?"
             )
-        grid = aug.undo(crop_prediction(pred.tokens))
-        entry = ballots.setdefault((task_id, pred.test_index), {}).setdefault(_grid_key(grid), [grid, 0, 0.0])
+        augmented = crop_prediction(pred.tokens)
+        grid = aug.undo(augmented)
+        confidence = _sigmoid(pred.q_halt_logit)
+        entry = ballots.setdefault((task_id, pred.test_index), {}).setdefault(grid_key(grid), [grid, 0, 0.0])
         entry[1] += 1
-        entry[2] += _sigmoid(pred.q_halt_logit)
+        entry[2] += confidence
         count += 1
+        if on_vote is not None:
+            on_vote(Vote(task_id, pred.test_index, pred.puzzle_name, aug, augmented, grid, confidence))
     tasks = {tid: TaskResult(tid, tuple(_rank(i, np.asarray(a), ballots.get((tid, i), {}))
                                         for i, a in enumerate(outs)))
              for tid, outs in answers.items()}
@@ -239,14 +260,15 @@ def score_arc(
 
 
 def _rank(index: int, answer: np.ndarray, ballot: dict[bytes, list[Any]]) -> TestInputResult:
-    right = _grid_key(answer.astype(np.int64))
+    right = grid_key(answer.astype(np.int64))
     stats = [(key, grid, votes, total / votes) for key, (grid, votes, total) in ballot.items()]
     stats.sort(key=lambda s: (s[2], s[3]), reverse=True)  # stable: exact ties keep first-seen order
     ranked = tuple(Candidate(grid, votes, mean, key == right) for key, grid, votes, mean in stats)
     return TestInputResult(index=index, answer=answer, candidates=ranked)
 
 
-def _grid_key(grid: np.ndarray) -> bytes:
+def grid_key(grid: np.ndarray) -> bytes:
+    """Equal for equal grids (shape included): what votes are counted by."""
     grid = np.ascontiguousarray(grid, dtype=np.int64)
     return np.asarray(grid.shape, dtype=np.int64).tobytes() + grid.tobytes()
 

@@ -273,21 +273,20 @@ class MetricsDashboard(QWidget):
         return self._rows
 
     def _show_optional_panels(self) -> None:
-        """Put an optional panel in the layout while the rows carry its key, and take it out after."""
-        for index, panel in enumerate(PANELS):
-            if not panel.optional:
-                continue
-            wanted = any(_number(row.get(spec.key)) is not None
-                         for curve_key, (p, spec) in self._specs.items() if p.name == panel.name
-                         for row in self._rows_for(curve_key))
-            plot = self._plots[panel.name]
-            if wanted and panel.name not in self._shown_optional:
-                row, col = grid_cell(index)
-                self.view.addItem(plot, row=LEGEND_ROW + 1 + row, col=col)
-                self._shown_optional.add(panel.name)
-            elif not wanted and panel.name in self._shown_optional:
-                self.view.ci.removeItem(plot)
-                self._shown_optional.discard(panel.name)
+        """Put an optional panel in the layout while the rows carry its key, and take it out after; those
+        shown fill the cells after the fixed panels, in PANELS order, so none leaves a hole in the grid."""
+        wanted = {panel.name for panel in PANELS if panel.optional and any(
+            _number(row.get(spec.key)) is not None for curve_key, (p, spec) in self._specs.items()
+            if p.name == panel.name for row in self._rows_for(curve_key))}
+        if wanted == self._shown_optional:
+            return
+        for name in self._shown_optional:
+            self.view.ci.removeItem(self._plots[name])
+        fixed = sum(1 for panel in PANELS if not panel.optional)
+        for cell, panel in enumerate((p for p in PANELS if p.name in wanted), start=fixed):
+            row, col = grid_cell(cell)
+            self.view.addItem(self._plots[panel.name], row=LEGEND_ROW + 1 + row, col=col)
+        self._shown_optional = wanted
 
     def refresh(self) -> None:
         self._timer.stop()

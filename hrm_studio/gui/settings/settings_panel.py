@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 from hrm_studio.config import RunConfig, applies_to
 from hrm_studio import validation
 from hrm_studio.errors import ConfigError
+from hrm_studio.gui.settings.arc_build_dialog import ArcBuildDialog
 from hrm_studio.gui.settings.field_editors import FieldEditor, make_editors
 from hrm_studio.presets import PRESETS, preset_config, preset_label
 
@@ -41,6 +42,7 @@ class SettingsPanel(QWidget):
 
         top = self._build_header()
         scroll = self._build_form()
+        self._add_arc_build()
         self._build_layout(top, scroll)
         self.preset_note.hide()
         self.set_config(RunConfig())
@@ -100,6 +102,9 @@ class SettingsPanel(QWidget):
         scroll.setWidget(form_host)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # No horizontal scroll bar, so the panel may never get narrower than its widest row: the
+        # editors' right edges (and the combo boxes' arrows) would be cut off unseen.
+        scroll.setMinimumWidth(form_host.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         return scroll
 
     def _add_editor_row(self, form: QFormLayout, editor: FieldEditor) -> None:
@@ -113,6 +118,42 @@ class SettingsPanel(QWidget):
         editor.label.setBuddy(editor.input)
         editor.changed.connect(lambda e=editor: self._edited(e))
         self._editors[editor.name] = editor
+
+    def _add_arc_build(self) -> None:
+        """A button under the dataset folder: build real ARC tasks into a new folder and train on it."""
+        self.arc_dialog: ArcBuildDialog | None = None
+        self.arc_button = QPushButton("Build an ARC data set…")
+        self.arc_button.setToolTip("Build a data set of real ARC-AGI tasks (the official augmented layout) and "
+                                   "make it the run's dataset folder.")
+        self.arc_button.clicked.connect(self.show_arc_build)
+        _, form = self._rows["dataset_dir"]
+        row, _ = form.getWidgetPosition(self._editors["dataset_dir"].label)
+        host = QWidget()   # a row of its own under the folder, so the form grows no wider
+        line = QHBoxLayout(host)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.arc_button)
+        line.addStretch(1)
+        form.insertRow(row + 1, "", host)
+
+    def show_arc_build(self) -> ArcBuildDialog:
+        """The Build ARC data set dialog, shown without blocking (one per panel; it keeps its choices)."""
+        if self.arc_dialog is None:
+            self.arc_dialog = ArcBuildDialog(self)
+            self.arc_dialog.built.connect(self._arc_built)
+        self.arc_dialog.show()
+        self.arc_dialog.raise_()
+        self.arc_dialog.activateWindow()
+        return self.arc_dialog
+
+    def _arc_built(self, folder: str) -> None:
+        """The new ARC folder becomes the run's data set, unless a run holds the settings meanwhile."""
+        editor = self._editors["dataset_dir"]
+        if editor.locked:
+            if self.arc_dialog is not None:
+                self.arc_dialog.say(f"Built {folder}. A run is in progress, so the settings keep its data set; choose "
+                                    f"this folder as the dataset folder once the run has ended.")
+            return
+        editor.set_value(folder)
 
     def _build_layout(self, top: QHBoxLayout, scroll: QScrollArea) -> None:
         layout = QVBoxLayout(self)
@@ -245,6 +286,7 @@ class SettingsPanel(QWidget):
             editor.set_locked(name in names, reason)
         self.preset_box.setEnabled(not names)
         self.reset_button.setEnabled(not names)
+        self.arc_button.setEnabled("dataset_dir" not in names)
 
     def locked_names(self) -> set[str]:
         return {name for name, editor in self._editors.items() if editor.locked}

@@ -95,7 +95,8 @@ def test_the_dashboard_is_built_from_the_shared_panel_description(qtbot):
     board = MetricsDashboard(colours)
     qtbot.addWidget(board)
     patterns = ["copy", "increment"]
-    board.set_history([{"epoch": 1, "loss": 1.0, "curriculum_difficulty": 2}], patterns)
+    # every optional panel shown (curriculum, ARC pass@2), so every curve of the description is on screen
+    board.set_history([{"epoch": 1, "loss": 1.0, "curriculum_difficulty": 2, "val_arc_pass@2": 0.5}], patterns)
     board.flush()
     assert sorted(board.curve_keys()) == sorted(curve_keys(patterns))
     for panel in PANELS:
@@ -109,6 +110,7 @@ def test_the_dashboard_is_built_from_the_shared_panel_description(qtbot):
             item = board.curve(curve.key)
             assert item in items, curve.key
             assert item.opts["pen"].color().name() == curve_style(curve, colours).colour
-    # A plain run: the optional panel and its curves go, the rest stay as described.
+    # A plain run: the optional panels and their curves go, the rest stay as described.
     board.set_history([{"epoch": 1, "loss": 1.0}], patterns)
-    assert sorted(board.curve_keys()) == sorted(k for k in curve_keys(patterns) if k != "curriculum_difficulty")
+    optional = {"curriculum_difficulty", "val_arc_pass@2"}
+    assert sorted(board.curve_keys()) == sorted(k for k in curve_keys(patterns) if k not in optional)
