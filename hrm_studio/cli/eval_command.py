@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hrm_studio.cli.args import DIRECTORY, FILE, add_config_args, path_argument
+from hrm_studio.cli.eval_difficulty import difficulty_json, print_difficulty
 from hrm_studio.cli.eval_segments import print_segments, segment_json
 from hrm_studio.cli.output import pct
 from hrm_studio.cli.progress import ProgressLine
@@ -117,9 +118,11 @@ def _print_scores(args: argparse.Namespace, checkpoint: Path, config: Any, ps: A
                   trained: int) -> None:
     official = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("official/")}
     ours = {k: v for k, v in metrics.items() if not k.startswith("official/")}
+    difficulty = difficulty_json(config, args.split, ps)
     if args.json:
         print(json.dumps({"checkpoint": str(checkpoint), "split": args.split, "puzzles": len(ps),
-                          "official": official, **ours, **segment_json(args, ps, trained)}, indent=2))
+                          "official": official, **ours, **segment_json(args, ps, trained), **difficulty},
+                         indent=2))
         return
     print(f"{checkpoint} on {len(ps)} {args.split} puzzles "
           f"({config.data.dataset_dir or config.data.task}):")
@@ -131,6 +134,7 @@ def _print_scores(args: argparse.Namespace, checkpoint: Path, config: Any, ps: A
         print(f"  {pattern:14}  token {pct(ours[f'{pattern}_token_accuracy'])}  "
               f"exact {pct(ours[f'{pattern}_accuracy'])}")
     print_segments(args, ps, trained)
+    print_difficulty(difficulty["difficulty"])
     if args.save_predictions:
         print(f"  predictions saved to {args.save_predictions}")
 

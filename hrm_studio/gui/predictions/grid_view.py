@@ -45,6 +45,7 @@ class GridContent:
     wrong: np.ndarray | None = None           # bool [S]
     changed: np.ndarray | None = None         # bool [S]
     heatmap: bool = False                     # fill cells by confidence instead of token colour
+    violations: np.ndarray | None = None      # bool [S] Sudoku cells repeating a digit in their row/column/box
 
 
 class TokenGridView(QWidget):
@@ -132,6 +133,8 @@ class TokenGridView(QWidget):
             parts.append("WRONG")
         if c.changed is not None and bool(c.changed[pos]):
             parts.append("changed in this segment")
+        if c.violations is not None and bool(c.violations[pos]):
+            parts.append("repeats a digit in its row, column or box")
         return " · ".join(parts)
 
     # ----- painting -----------------------------------------------------------------------------
@@ -173,6 +176,7 @@ class TokenGridView(QWidget):
         wrong_pen = QPen(QColor(marks["wrong"]), max(1.5, self.cell / 10))
         halo_pen = QPen(QColor("#ffffff"), wrong_pen.widthF() + 2)   # keeps the mark visible on red cells
         changed_pen = QPen(QColor(marks["changed"]), max(1.5, self.cell / 12))
+        rule_pen = QPen(QColor(marks["wrong"]), max(2.0, self.cell / 9), Qt.PenStyle.DashLine)
         line = QColor(marks["grid_line"])
         text_font = QFont(self.font())
         text_font.setPixelSize(max(6, int(self.cell * 0.55)))
@@ -198,6 +202,10 @@ class TokenGridView(QWidget):
                 if c.changed is not None and c.changed[pos]:
                     painter.setPen(changed_pen)
                     painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
+                if c.violations is not None and c.violations[pos]:   # dashed: a broken rule, not a wrong cell
+                    inset = rule_pen.widthF() / 2 + 1
+                    painter.setPen(rule_pen)
+                    painter.drawRect(rect.adjusted(inset, inset, -inset, -inset))
                 if c.wrong is not None and c.wrong[pos]:
                     inner = rect.adjusted(1, 1, -1, -1)
                     for pen in (halo_pen, wrong_pen):

@@ -51,6 +51,11 @@ def with_screen_settings(source: PredictionSource, screen: RunConfig) -> Predict
     return replace(source, config=screen, keep=source.keep and same)
 
 
+def dataset_dir_of(source: PredictionSource | None) -> str | None:
+    """The data set folder the source's model reads (an ARC build's holds its tasks), None for a generated task."""
+    return (source.config.data.dataset_dir or None) if source is not None else None
+
+
 def load_saved(run_dir: Path | None) -> dict[str, PredictionSet]:
     """Every split the run folder has saved predictions for (run on a job thread)."""
     found: dict[str, PredictionSet] = {}
@@ -64,18 +69,23 @@ def load_saved(run_dir: Path | None) -> dict[str, PredictionSet]:
 
 
 def evaluate_split(source: PredictionSource, split: str, on_progress: Callable[[int, int], None],
-                   should_stop: Callable[[], bool]) -> tuple[PredictionSet, str] | None:
+                   should_stop: Callable[[], bool], segments: int | None = None) -> tuple[PredictionSet, str] | None:
     """The whole split through the model (run on a job thread); also saved in the run folder.
 
+    segments: run this many ACT segments instead of the trained number (more thinking at test time);
+              such predictions are shown, never saved as the run's.
     None when `should_stop()` turned true: the person cancelled or started training.
     """
-    from hrm_studio.training.checkpoint_scoring import EvaluationCancelled, score_checkpoint
+    from hrm_studio.training import checkpoint as ckpt
+    from hrm_studio.training.checkpoint_scoring import EvaluationCancelled, score_weights
 
     if source.checkpoint is None:
         raise UserError("There is no model to evaluate yet: train a run or open a checkpoint first.")
+    if segments is not None:
+        source = replace(source, keep=False)
     try:
-        result = score_checkpoint(source.checkpoint, source.config, split, on_progress=on_progress,
-                                  should_stop=should_stop)
+        result = score_weights(ckpt.read_weights(source.checkpoint), source.config, split, on_progress=on_progress,
+                               should_stop=should_stop, segments=segments)
     except EvaluationCancelled:
         return None
     if should_stop():
@@ -125,6 +135,7 @@ class PredictionJobs(QObject):
         tab.evaluate_requested.connect(self.evaluate)
         tab.cancel_requested.connect(self.cancel)
         tab.split_box.currentIndexChanged.connect(lambda _: self._split_chosen())
+        tab.summaries.segments.segments_requested.connect(lambda n: self.evaluate(self.tab.split, segments=n))
 
     @property
     def busy(self) -> bool:
@@ -135,6 +146,8 @@ class PredictionJobs(QObject):
         """A new model: forget the old predictions, show saved ones, evaluate the chosen split if none."""
         self.cancel()
         self.source = source
+        self.tab.arc.set_dataset_dir(dataset_dir_of(source))
+        self._show_model(source)
         self.tab.clear()
         self.tab.set_evaluation_available(source is not None and source.checkpoint is not None)
         if source is None:
@@ -145,16 +158,19 @@ class PredictionJobs(QObject):
         else:
             self._split_chosen()
 
-    def training_started(self) -> None:
+    def training_started(self, dataset_dir: str | None = None) -> None:
         """Live predictions come from the trainer now; stop anything running and disable evaluation.
 
         A running evaluation is cancelled and waited for (it ends within a batch), then the
-        garbage it left is collected here, before the training thread exists: see `collect_quietly`."""
+        garbage it left is collected here, before the training thread exists: see `collect_quietly`.
+        `dataset_dir`: the run's data set folder (an ARC build's holds its tasks' demonstrations)."""
         self.cancel()
         self.jobs.wait(30_000)
         collect_quietly()
         self.training = True
         self.source = None
+        self.tab.arc.set_dataset_dir(dataset_dir or None)   # the running run's data set folder, if any
+        self._show_model(None)   # and so may its ratings: none are read until the run has ended
         self.tab.clear()
         self.tab.set_evaluation_available(False)
 
@@ -162,11 +178,19 @@ class PredictionJobs(QObject):
         """Keep the live predictions; evaluate the chosen split in full if it was only a sample."""
         self.training = False
         self.source = source
+        self.tab.arc.set_dataset_dir(dataset_dir_of(source))
+        self._show_model(source)
         can = source is not None and source.checkpoint is not None
         self.tab.set_evaluation_available(can)
         current = self.tab.current_set()
         if evaluate and can and (current is None or not current.complete):
             self.evaluate(self.tab.split, announce=False)
+
+    def _show_model(self, source: PredictionSource | None) -> None:
+        """Tell the summaries how many segments the model was trained with and where its ratings are."""
+        config = source.config if source is not None else None
+        self.tab.summaries.set_model(config.model.halt_max_steps if config else None,
+                                     config.data.dataset_dir if config else None)
 
     def _saved_loaded(self, found: dict[str, PredictionSet]) -> None:
         for ps in found.values():
@@ -182,9 +206,10 @@ class PredictionJobs(QObject):
         self.evaluate(self.tab.split, announce=False)
 
     # ----- evaluation -----------------------------------------------------------------------------
-    def evaluate(self, split: str, announce: bool = True) -> None:
+    def evaluate(self, split: str, announce: bool = True, segments: int | None = None) -> None:
         """Every puzzle of `split` through the model, in the background; `announce` in the status bar
-        (automatic evaluations only show the tab's progress bar, so they never hide a run's message)."""
+        (automatic evaluations only show the tab's progress bar, so they never hide a run's message);
+        `segments` ACT segments instead of the trained number (the Segments control)."""
         if self.source is None or self.training or self.source.checkpoint is None:
             self.failed.emit("There is no model to evaluate: the run is still training or nothing is open.")
             return
@@ -203,9 +228,10 @@ class PredictionJobs(QObject):
         collect_quietly()
         self.tab.show_progress(0, 0)   # "starting…" until the job knows how many puzzles
         if announce:
-            self.message.emit(f"Evaluating every {'held-out' if split == 'test' else 'training'} puzzle…")
+            longer = f" with {segments} segments" if segments is not None else ""
+            self.message.emit(f"Evaluating every {'held-out' if split == 'test' else 'training'} puzzle{longer}…")
         self.jobs.submit(lambda: evaluate_split(source, split, lambda d, n: self.progress.emit(d, n),
-                                                cancel.is_set),
+                                                cancel.is_set, segments),
                          self._evaluated, self._evaluation_failed)
 
     def settings_changed(self) -> None:
@@ -268,3 +294,4 @@ class PredictionJobs(QObject):
     def shutdown(self) -> None:
         self.cancel()
         self.jobs.shutdown()
+        self.tab.arc.shutdown()

@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
     QMenu, QSizePolicy, QSlider, QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
 
+from hrm_studio.gui.predictions.arc_task_switch import ArcTaskSwitch
 from hrm_studio.gui.predictions.grid_area import GridArea
 from hrm_studio.gui.predictions.grid_view import GridContent
 from hrm_studio.gui.predictions.prediction_aggregates import PredictionAggregates
 from hrm_studio.gui.predictions.puzzle_table import COLUMN_SAMPLES, COLUMNS, PuzzleFilter, PuzzleTableModel
 from hrm_studio.gui.predictions.reasoning_strip import ReasoningStrip, SegmentFacts, sigmoid
+from hrm_studio.gui.predictions.summary_tabs import SummaryTabs
 from hrm_studio.gui.widgets.flow_layout import flow_row
 from hrm_studio.render.grid_geometry import grid_geometry
 from hrm_studio.render.grid_style import GridStyle
@@ -227,7 +229,8 @@ class PredictionsTab(QWidget):
         self.aggregates = PredictionAggregates()
         self.right_split = QSplitter(Qt.Orientation.Vertical)
         self.right_split.addWidget(puzzle)
-        self.right_split.addWidget(self.aggregates)
+        self.summaries = SummaryTabs(self.aggregates)   # tokens and patterns | difficulty | segments
+        self.right_split.addWidget(self.summaries)
         self.right_split.setStretchFactor(0, 3)
         self.right_split.setStretchFactor(1, 1)
         self.right_split.setCollapsible(0, False)
@@ -249,7 +252,8 @@ class PredictionsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(top)
         layout.addWidget(self.empty_label, 1)
-        layout.addWidget(self.body, 1)
+        self.arc = ArcTaskSwitch(self.body)   # an ARC build's tasks beside the puzzle browser
+        layout.addWidget(self.arc, 1)
 
     def _connect_signals(self) -> None:
         self.split_box.currentIndexChanged.connect(lambda _: self.set_split(self.split_box.currentData()))
@@ -412,6 +416,7 @@ class PredictionsTab(QWidget):
         self.strip.set_current(segment)
         self.segment_label.setText(f"{segment + 1} of {steps}")
         self.aggregates.set_segment(segment)
+        self.summaries.set_segment(segment)
         self._draw_puzzle()
 
     def _toggle_play(self, on: bool) -> None:
@@ -461,6 +466,8 @@ class PredictionsTab(QWidget):
         self.segment_label.setText(f"{steps} of {steps}")
         self.aggregates.set_predictions(ps)
         self.aggregates.set_segment(self.segment)
+        self.summaries.set_predictions(ps, self.segment)
+        self.arc.show_set(ps)
         display = ps.task.get("display") if ps is not None else None
         if display is not None and display != self._display:
             self._display = display   # Sudoku digits are the content: numbers on by default there
@@ -545,11 +552,12 @@ class PredictionsTab(QWidget):
         wrong = ps.wrong_cells(row, t)
         changed = ps.changed_cells(row, t)
         truth = np.where(labels == -100, 0, labels)
+        broken, rules = self.summaries.puzzle_violations(ps, tokens)   # Sudoku only: repeated digits
         v = self.views
         v["input"].set_content(GridContent(inputs, geometry, style))
         v["prediction"].set_content(
             GridContent(tokens, geometry, style, labels=labels, confidence=confidence, changed=changed,
-                        heatmap=self.heat_box.isChecked()),
+                        heatmap=self.heat_box.isChecked(), violations=broken),
             title=f"Prediction ({t + 1}/{ps.steps})")
         v["truth"].set_content(GridContent(truth, geometry, style, labels=labels))
         v["diff"].set_content(GridContent(tokens, geometry, style, labels=labels, confidence=confidence,
@@ -561,7 +569,8 @@ class PredictionsTab(QWidget):
         self.summary_label.setText(
             f"Puzzle {int(ps.indices[row])} ({ps.puzzles.patterns[row]}): after segment {t + 1}, "
             f"{100 * float(acc):.1f} % of cells right, {'exactly right' if exact else 'not exactly right'}, "
-            f"{count(int(changed.sum()), 'cell')} changed since the segment before. {facts.summary if facts else ''}")
+            f"{count(int(changed.sum()), 'cell')} changed since the segment before. {facts.summary if facts else ''}"
+            f"{' ' + rules if rules else ''}")
 
     def _hovered(self, text: str) -> None:
         self.hover_label.setText(text)
@@ -572,7 +581,7 @@ class PredictionsTab(QWidget):
         self.empty_label.setVisible(not has)
         if not has:   # a model is open but nothing is shown: say how to get its predictions, not to open one
             self.empty_label.setText(EMPTY_WITH_MODEL if self.can_evaluate else EMPTY_WITHOUT_MODEL)
-        self.body.setVisible(has)
+        self.arc.setVisible(has)
         selected = has and self._current_row() is not None
         for w in (self.png_action, self.gif_action, self.play_button, self.slider):
             if w.isEnabled() != selected:
@@ -581,6 +590,7 @@ class PredictionsTab(QWidget):
         self.save_button.setEnabled(selected or self.sheet_action.isEnabled())
         busy = self.progress.isVisible()
         self.evaluate_button.setEnabled(self.can_evaluate and not busy)
+        self.summaries.segments.set_available(self.can_evaluate and not busy)
         text = ""
         if ps is not None:
             what = "whole split" if ps.complete else "a fixed sample followed during training"
