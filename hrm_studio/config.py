@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -28,6 +29,10 @@ from hrm_studio.runstore.keys import HistoryKey
 
 # The architectures a run can train (model/registry.py holds them; a test keeps the two in step).
 ARCHITECTURES: tuple[str, ...] = ("hrm", "trm")
+
+# What the `device` setting may say (training/device.py resolves it); cuda:N names one GPU.
+DEVICE_SETTINGS: tuple[str, ...] = ("auto", "cpu", "cuda", "cuda:N", "mps")
+_DEVICE_PATTERN = re.compile(r"auto|cpu|cuda|cuda:\d+|mps")
 
 
 def _f(default: Any, help: str, *, group: str, min: float | None = None,
@@ -202,6 +207,16 @@ class TrainConfig:
                                "PyTorch's built-in kernel. 'auto' uses native on AVX-512 CPUs when a C "
                                "compiler is found, and torch otherwise.",
                                group="Run", choices=("auto", "native", "torch"))
+    device: str = _f("auto", "Where the run computes: auto (a CUDA GPU if there is one, else an Apple GPU "
+                     "(mps), else the CPU), cpu, cuda (the first GPU, or each process's own in a run over "
+                     "several processes), cuda:N (GPU number N) or mps. Checkpoints do not depend on it: a "
+                     "run trained on a GPU resumes or is evaluated on a CPU and the other way round.",
+                     group="Run")
+    processes: int = _f(1, "Processes that train the run together on this machine, through PyTorch's "
+                        "torch.distributed (1 = one process: in the window, the window's own). batch_size stays "
+                        "the whole step's batch, split over them, so it must divide by this; the result is the "
+                        "same run. Worth it on machines with many cores or several GPUs.", group="Run",
+                        min=1, max=256)
     tensorboard: bool = _f(True, "Also write TensorBoard event files into the run's tensorboard/ folder, so "
                            "`tensorboard --logdir <runs folder>` shows every run.", group="Run")
     seed: int = _f(0, "Random seed: the same seed and settings give the same run.", group="Run",
@@ -312,6 +327,11 @@ class RunConfig:
                 parse_pattern_mix(d.pattern_mix)
             except ConfigError as exc:
                 found["pattern_mix"] = str(exc)
+        if "processes" not in found and "batch_size" not in found and t.batch_size % t.processes:
+            found["processes"] = (f"batch_size ({t.batch_size}) is the whole step's batch and must split evenly "
+                                  f"over the {t.processes} processes.")
+        if not _DEVICE_PATTERN.fullmatch(t.device):
+            found["device"] = f"device must be one of {', '.join(DEVICE_SETTINGS)}; '{t.device}' is not."
         if t.early_stopping_metric and not t.early_stopping_metric.replace("_", "").replace("/", "").isalnum():
             found["early_stopping_metric"] = "The early stopping metric must be a history key such as " \
                                              "val_exact_match_accuracy."

@@ -24,6 +24,7 @@ class Started:
     test_size: int
     task: dict[str, Any]
     start_epoch: int
+    device: str = ""  # where it computes, for people: "CPU", "CUDA 0 (…)", "CPU × 2 processes"
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,9 @@ def config_for_weights(args: argparse.Namespace, loaded: Any) -> Any:
     """Settings for a checkpoint: what came with it, then --preset / --config / --set on top."""
     from hrm_studio.config import RunConfig
     from hrm_studio.presets import preset_config
+    from hrm_studio.training.checkpoint import settings_for
 
-    base = preset_config(args.preset) if args.preset else RunConfig()
-    if loaded.config:
-        base = RunConfig.from_dict(loaded.config, base=base)
+    base = settings_for(loaded, preset_config(args.preset) if args.preset else RunConfig())
     if args.config:
         base = RunConfig.from_json_file(args.config, base=base)
     if getattr(args, "task", None):

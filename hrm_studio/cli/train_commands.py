@@ -33,6 +33,9 @@ def add_training_commands(sub: Any) -> None:
     path_argument(train, "--init-weights", kind=FILE, metavar="CKPT",
                   help="start a new run from these weights (.pt, .safetensors, official step_N)")
     train.add_argument("--quiet", action="store_true", help="print only the final summary")
+    train.add_argument("--nproc", type=int, metavar="N",
+                       help="train in N processes on this machine (torch.distributed; the same as --set "
+                            "processes=N); for several machines use torchrun … -m hrm_studio train")
     train.set_defaults(handler=cmd_train)
 
     sw = sub.add_parser("sweep", help="train many runs that differ in a few settings; sweep.json / sweep.csv",
@@ -64,8 +67,11 @@ def _train_printer(display: ProgressLine, quiet: bool) -> Any:
             return
         if isinstance(event, Started):
             display.line(f"run folder: {event.run_dir}")
-            display.line(f"task {event.config['data']['task']}: {event.train_size} training / {event.test_size} "
-                         f"held-out puzzles, {event.num_parameters:,} parameters")
+            data = event.config["data"]
+            what = f"data set {data['dataset_dir']}" if data.get("dataset_dir") else f"task {data['task']}"
+            display.line(f"{what}: {event.train_size} training / {event.test_size} "
+                         f"held-out puzzles, {event.num_parameters:,} parameters" +
+                         (f", on {event.device}" if event.device else ""))
         elif isinstance(event, Progress):
             display.show(f"epoch {event.epoch}/{event.epochs}", event.puzzles_done, event.puzzles_total,
                          f"{event.samples_per_second:.0f} samples/s")
@@ -102,26 +108,100 @@ def make_room_for_run(out: str | None, *, resume: str | None, overwrite: bool) -
     print(f"moved the old run in {target} aside to {moved}", flush=True)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from hrm_studio.runstore.keys import HistoryKey
-    from hrm_studio.training.trainer import Trainer
-    from hrm_studio.cli.settings import resolve_config
+def worker_args(args: argparse.Namespace, out: Path | None) -> list[str]:
+    """The `train` command line each process of a `--nproc` run gets (into the folder `out`)."""
+    words = ["train"]
+    for flag, value in (("--preset", args.preset), ("--config", args.config), ("--task", args.task),
+                        ("--resume", args.resume), ("--init-weights", args.init_weights)):
+        words += [flag, str(value)] if value else []
+    for item in args.overrides:
+        words += ["--set", item]
+    words += ["--out", str(out)] if out is not None else []
+    return words + [flag for flag, on in (("--overwrite", args.overwrite), ("--quiet", args.quiet)) if on]
 
+
+def launch_processes(args: argparse.Namespace, config: Any) -> int:
+    """`train --nproc N` (processes = N): N local processes through torch.distributed.run, into one
+    run folder chosen here (so a failure can say which folder to resume)."""
+    from hrm_studio.runstore.run_dir import RunDir, claim_new_run_dir, default_runs_root, resolve_resume, run_name_stem
+    from hrm_studio.training.distributed import launch
+
+    out = Path(args.out) if args.out else None
+    if out is None and args.resume:
+        run = RunDir.writing_checkpoint(resolve_resume(args.resume))
+        out = run.path if run is not None else None
+    if out is None:
+        out = claim_new_run_dir(default_runs_root(), run_name_stem(config.data.task, config.data.dataset_dir))
+    return launch(config.train.processes, worker_args(args, out), out)
+
+
+def _trainer_for(args: argparse.Namespace, on_event: Any) -> Any:
+    """The Trainer `train`'s arguments ask for: a new run, one from given weights, or a resumed one."""
+    from hrm_studio.cli.settings import resolve_config
+    from hrm_studio.training.trainer import Trainer
+
+    if args.resume:  # its stored settings, changed by --preset / --config / --set; into its own run folder
+        trainer = Trainer.resuming(args.resume, on_event, settings=lambda stored: resolve_config(args, stored),
+                                   run_dir=args.out)
+    else:
+        trainer = Trainer(resolve_config(args), args.out, on_event)
+    if args.init_weights:
+        trainer.load_weights(args.init_weights)
+    return trainer
+
+
+def _say_finished(display: ProgressLine, result: Any) -> None:
+    from hrm_studio.runstore.keys import HistoryKey
+
+    last = result.history[-1] if result.history else {}
+    display.line(f"finished ({result.reason}) after {len(result.history)} epochs; held-out exact match "
+                 f"{pct(last.get(HistoryKey.VAL_EXACT))}; run folder {result.run_dir}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from hrm_studio.training.distributed import world_from_env
+
+    rank, world, _ = world_from_env()
+    if args.nproc is not None:
+        args.overrides.append(f"processes={args.nproc}")
+    if world > 1:  # one process of a distributed run (started by --nproc or by torchrun)
+        return _train_as_rank(args, rank)
     with ProgressLine(enabled=False if args.quiet else None) as display:
-        on_event = _train_printer(display, args.quiet)
-        if args.resume:  # its stored settings, changed by --preset / --config / --set; into its own run folder
-            trainer = Trainer.resuming(args.resume, on_event, settings=lambda stored: resolve_config(args, stored),
-                                       run_dir=args.out)
-        else:
-            trainer = Trainer(resolve_config(args), args.out, on_event)
-        if args.init_weights:
-            trainer.load_weights(args.init_weights)
+        trainer = _trainer_for(args, _train_printer(display, args.quiet))
+        if trainer.config.train.processes > 1:
+            return launch_processes(args, trainer.config)
         make_room_for_run(args.out, resume=args.resume, overwrite=args.overwrite)  # after every check passed
         result, interrupted = stoppable(trainer.fit, trainer.stop, "stopping after this step")
-        last = result.history[-1] if result.history else {}
-        display.line(f"finished ({result.reason}) after {len(result.history)} epochs; held-out exact match "
-                     f"{pct(last.get(HistoryKey.VAL_EXACT))}; run folder {result.run_dir}")
+        _say_finished(display, result)
     return EXIT_INTERRUPTED if interrupted else 0
+
+
+def _train_as_rank(args: argparse.Namespace, rank: int) -> int:
+    """One process of a distributed run (started by --nproc or torchrun). Rank 0 speaks and writes;
+    the others stay silent, and a refusal is said once, by rank 0. Ctrl-C or a signal ends every
+    process at once (the launcher ends the rest); the run folder keeps its last complete epoch."""
+    import signal
+
+    from hrm_studio.cli.args import EXIT_USER_ERROR
+    from hrm_studio.training.distributed import PEER_LOST_EXIT, PeerLost
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    quiet = args.quiet or rank != 0
+    try:
+        with ProgressLine(enabled=False if quiet else None) as display:
+            trainer = _trainer_for(args, _train_printer(display, quiet) if rank == 0 else None)
+            if rank == 0:
+                make_room_for_run(args.out, resume=args.resume, overwrite=args.overwrite)
+            result = trainer.fit()
+            if rank == 0:
+                _say_finished(display, result)
+    except PeerLost:
+        return PEER_LOST_EXIT  # the launcher names the process that failed first
+    except UserError:
+        if rank != 0:
+            return EXIT_USER_ERROR
+        raise
+    return 0
 
 
 # ----------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def evaluate(head: torch.nn.Module, puzzles: PuzzleSet, batch_size: int = 128, *
              on_progress: Callable[[int, int], None] | None = None) -> Predictions | None:
     """All segments for every puzzle; returns None if `should_stop()` turned true midway."""
     model = head.model
+    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     n = puzzles.inputs.shape[0]
@@ -44,7 +45,10 @@ def evaluate(head: torch.nn.Module, puzzles: PuzzleSet, batch_size: int = 128, *
             if should_stop is not None and should_stop():
                 return None
             index = np.arange(start, min(start + batch_size, n))
-            _evaluate_batch(head, to_batch(puzzles, index), index, out)
+            batch = to_batch(puzzles, index)
+            if device.type != "cpu":  # the model's device (a run's `device` setting); results come back to the CPU
+                batch = {k: v.to(device) for k, v in batch.items()}
+            _evaluate_batch(head, batch, index, out)
             if on_progress is not None:
                 on_progress(int(index[-1]) + 1, n)
     finally:
@@ -82,7 +86,8 @@ def _evaluate_batch(head: torch.nn.Module, batch: dict[str, torch.Tensor], index
         carry = result.carry
         logits = result.outputs["logits"].float()
         conf, pred = F.softmax(logits, dim=-1).max(dim=-1)
-        rows = result.rows
+        conf, pred, logits = conf.cpu(), pred.cpu(), logits.cpu()
+        rows = {k: v.cpu() for k, v in result.rows.items()}
         out.predictions[index, t] = pred.numpy().astype(np.int16)
         out.confidence[index, t] = conf.numpy().astype(np.float16)
         out.token_correct[index, t] = rows["token_correct"].numpy()
@@ -96,10 +101,10 @@ def _evaluate_batch(head: torch.nn.Module, batch: dict[str, torch.Tensor], index
             out.halt_step[index[newly.numpy()]] = t + 1
             halted_yet |= newly
         if t == steps - 1:
-            _last_segment_losses(head, result, labels, counts, q_halt, index, out)
+            _last_segment_losses(head, result, labels, counts, q_halt.to(labels.device), index, out)
             if out.logits is not None:
                 out.logits[index] = logits.numpy()
-    out.token_count[index] = counts.numpy().astype(np.int32)
+    out.token_count[index] = counts.cpu().numpy().astype(np.int32)
 
 
 def _last_segment_losses(head: torch.nn.Module, result: Any, labels: torch.Tensor, counts: torch.Tensor,
@@ -108,6 +113,6 @@ def _last_segment_losses(head: torch.nn.Module, result: Any, labels: torch.Tenso
     token_loss = head.loss_fn(result.outputs["logits"], labels).float()
     lm = token_loss.sum(-1) / counts.clamp_min(1)
     qh = F.binary_cross_entropy_with_logits(q_halt, result.rows["exact"].float(), reduction="none")
-    out.lm_loss[index] = lm.numpy()
-    out.q_halt_loss[index] = qh.numpy()
-    out.loss[index] = (lm + 0.5 * qh).numpy()
+    out.lm_loss[index] = lm.cpu().numpy()
+    out.q_halt_loss[index] = qh.cpu().numpy()
+    out.loss[index] = (lm + 0.5 * qh).cpu().numpy()

@@ -60,16 +60,48 @@ class LoadedWeights:
     config: dict[str, Any] | None        # RunConfig overrides found beside / inside the file
     payload: dict[str, Any] | None = None  # the whole Studio checkpoint, for resuming
     path: Path | None = None
+    arch: str | None = None  # the architecture the weights' networks show (their key names), None if neither
+
+
+def _names_arch(config: dict[str, Any] | None) -> bool:
+    """Whether settings that came with weights say which architecture (flat or in the model section)."""
+    if not config:
+        return False
+    model = config.get("model")
+    return "arch" in config or (isinstance(model, dict) and "arch" in model)
+
+
+def settings_for(loaded: LoadedWeights, base: RunConfig) -> RunConfig:
+    """`base` with the settings that came with the weights on top. Weights that do not name their
+    architecture (a bare state dict or safetensors file, an older checkpoint) get the one their
+    networks show, so bare TRM weights open as TRM without `--set arch=trm`; a later `--set arch`
+    still wins, and a contradiction is refused by check_config_against_weights."""
+    config = RunConfig.from_dict(loaded.config, base=base) if loaded.config else base.copy()
+    if loaded.arch is not None and not _names_arch(loaded.config):
+        config.set("arch", loaded.arch)
+    return config
 
 
 # ----------------------------------------------------------------------------------------
 # Saving
 # ----------------------------------------------------------------------------------------
 
+def on_cpu(value: Any) -> Any:
+    """`value` with every tensor inside it (dicts, lists, tuples) on the CPU: checkpoints never
+    depend on the device a run trained on, so they load and resume anywhere."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: on_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(on_cpu(v) for v in value)
+    return value
+
+
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write a Studio checkpoint atomically; the previous file stays until the new one is whole."""
+    """Write a Studio checkpoint atomically, device-free; the previous file stays until the new one is whole."""
     path = Path(path)
-    payload = {"format": STUDIO_FORMAT, "version": STUDIO_VERSION, **payload}
+    payload = {"format": STUDIO_FORMAT, "version": STUDIO_VERSION, **on_cpu(payload)}
 
     def write(handle: Any) -> None:
         torch.save(payload, handle)
@@ -145,8 +177,14 @@ def _check_tensors(state_dict: Any, path: Path) -> dict[str, torch.Tensor]:
 
 
 def read_weights(path: str | Path) -> LoadedWeights:
-    """Recognise the file kind and return its weights (and config, when one is beside it)."""
-    path = Path(path)
+    """Recognise the file kind and return its weights (and config, when one is beside it), with the
+    architecture their key names show (``arch``): every caller reads it from here."""
+    loaded = _read_any(Path(path))
+    loaded.arch = architecture_of_weights(loaded.state_dict)
+    return loaded
+
+
+def _read_any(path: Path) -> LoadedWeights:
     if path.suffix == ".safetensors":
         return _read_safetensors(path)
     data = torch_load_safely(path)

@@ -21,6 +21,7 @@ from hrm_studio.errors import UserError
 from hrm_studio.training import checkpoint as ckpt
 from hrm_studio.training.data_source import load_data
 from hrm_studio.evaluation.metrics import summarise_predictions
+from hrm_studio.training.device import evaluation_device
 from hrm_studio.training.model_factory import build_head, model_config
 from hrm_studio.evaluation.predict import evaluate
 from hrm_studio.runstore.prediction_set import SPLITS, PredictionSet, build_prediction_set
@@ -41,8 +42,7 @@ def config_from_weights(loaded: ckpt.LoadedWeights) -> RunConfig:
         where = loaded.path or "The weights"
         raise UserError(f"{where} does not say which puzzles it was trained on; give the task settings "
                         f"(on the command line: --task NAME or --dataset DIR).")
-    config = RunConfig.from_dict(loaded.config) if loaded.config else RunConfig()
-    return validate(config)
+    return validate(ckpt.settings_for(loaded, RunConfig()))
 
 
 def score_checkpoint(checkpoint: str | Path, config: RunConfig | None = None, split: str = "test", *,
@@ -104,7 +104,8 @@ def score_weights(loaded: ckpt.LoadedWeights, config: RunConfig, split: str = "t
         raise UserError(f"These settings do not fit the weights: "
                         f"{identifier_words(int(puzzles.puzzle_identifiers.max()) + 1, ids)}. "
                         f"{preset_advice(told, config.model.arch)}")
-    head = build_head(config, model_config(config, data.info, vocab_size=vocab, num_puzzle_identifiers=ids))
+    head = build_head(config, model_config(config, data.info, vocab_size=vocab, num_puzzle_identifiers=ids),
+                      evaluation_device(config.train.device))
     ckpt.load_into(head.model, loaded.state_dict, where)
     pred = evaluate(head, puzzles, batch_size=batch_size, keep_logits=keep_logits, should_stop=should_stop,
                     on_progress=on_progress)

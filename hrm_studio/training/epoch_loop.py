@@ -22,6 +22,7 @@ import torch
 from hrm_studio.config import RunConfig
 from hrm_studio.data import PuzzleSet
 from hrm_studio.evaluation.metrics import EpochAccumulator
+from hrm_studio.training.distributed import Exchange
 from hrm_studio.training.ema import WeightEMA
 from hrm_studio.training.schedule import lr_factor
 from hrm_studio.training.train_state import TrainState
@@ -104,19 +105,21 @@ class BatchStream:
         gather = torch.from_numpy(np.where(self.row_puzzle < 0, self.size, self.row_puzzle))
         return {"inputs": inputs[gather], "labels": labels[gather], "puzzle_identifiers": ids[gather]}
 
-    def advance(self, carry: Any) -> Any:
-        """After a step: empty rows count as halted, so they take a puzzle if one is left."""
-        carry.halted = carry.halted | torch.from_numpy(self.row_puzzle < 0)
-        self._halted = carry.halted.numpy().copy()
-        return carry
+    def advance(self, halted: np.ndarray) -> np.ndarray:
+        """After a step, every row's halted flag: empty rows count as halted, so they take a
+        puzzle if one is left."""
+        self._halted = halted | (self.row_puzzle < 0)
+        return self._halted
 
 
 class EpochLoop:
     """Trains `head` one epoch at a time on the puzzles it was last pointed at."""
 
     def __init__(self, head: torch.nn.Module, optimizer: torch.optim.Optimizer, config: RunConfig,
-                 driver: StepDriver, *, ema: WeightEMA | None = None) -> None:
+                 driver: StepDriver, *, ema: WeightEMA | None = None, exchange: Exchange | None = None) -> None:
         self._head, self._optimizer, self._driver, self._ema = head, optimizer, driver, ema
+        # The device, and in a run over several processes this one's rows and the step's collectives:
+        self._x = exchange if exchange is not None else Exchange(torch.device("cpu"))
         self._config = config  # read each epoch and step: settings may change while the run goes on
         self._emb = getattr(head.model.inner, "puzzle_emb", None)
         self._params = [p for p in head.model.parameters() if p.requires_grad]
@@ -136,6 +139,7 @@ class EpochLoop:
         stream = BatchStream(puzzles, self._tensors, t.batch_size,
                              np.random.default_rng([t.seed, epoch]).permutation(len(puzzles)))
         acc = EpochAccumulator(puzzles.patterns)
+        mine = self._x.split_rows(head.model, stream.rows)
         head.train()
         carry = None
         started = time.perf_counter()
@@ -148,12 +152,14 @@ class EpochLoop:
             batch = stream.next_batch()
             if batch is None:
                 return acc, time.perf_counter() - started - paused_for
+            batch = self._x.local(batch, mine)
             if carry is None:
                 carry = head.initial_carry(batch)
             result, loss_value = self._step(epoch, stream, carry, batch)
-            carry = stream.advance(result.carry)
-            acc.add(loss_value, {k: float(v) for k, v in result.metrics.items()},
-                    {k: v.numpy() for k, v in result.rows.items() if k != "predictions"}, stream.row_puzzle)
+            metrics, rows, halted = self._x.gather(result)
+            carry = result.carry
+            carry.halted = self._x.mine(stream.advance(halted), mine)
+            acc.add(loss_value, metrics, rows, stream.row_puzzle)
             now = time.perf_counter()
             if now - last_progress >= PROGRESS_INTERVAL_S:
                 last_progress = now
@@ -166,10 +172,11 @@ class EpochLoop:
         for group in optimizer.param_groups:
             group["lr"] = t.lr * factor
         result = self._head(carry, batch)
-        loss_value = float(result.loss.detach())
+        loss_value = self._x.sum_loss(result.loss.detach())  # the whole global batch's
         if not math.isfinite(loss_value):
             self._refuse(epoch, f"loss became {loss_value}")
         (result.loss / stream.rows).backward()
+        self._x.sync_gradients(self._params, self._emb)
         if not gradients_finite(self._params, self._emb, t.grad_clip):
             self._refuse(epoch, "gradients became NaN or infinite")
         optimizer.step()

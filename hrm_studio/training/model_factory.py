@@ -84,9 +84,18 @@ def attention_kernel(setting: str) -> tuple[FusedAttention | None, str]:
     return FusedAttention(loaded.library), ""
 
 
-def build_head(config: RunConfig, model_cfg: Any) -> nn.Module:
-    """The run's model and its loss head, with HRM Studio's attention kernel where the
-    ``attention_kernel`` setting and the machine allow."""
+def build_head(config: RunConfig, model_cfg: Any, device: torch.device | None = None) -> nn.Module:
+    """The run's model and its loss head on `device` (the CPU by default), with HRM Studio's
+    attention kernel where the ``attention_kernel`` setting and the machine allow. The kernel is
+    a CPU kernel: on a GPU attention is PyTorch's SDPA (flash attention where the GPU has it)."""
     model = build_model(config.model.arch, model_cfg)
-    model.use_attention_kernel(attention_kernel(config.train.attention_kernel)[0])
+    on_cpu = device is None or device.type == "cpu"
+    if on_cpu:
+        model.use_attention_kernel(attention_kernel(config.train.attention_kernel)[0])
+    elif config.train.attention_kernel == "native":
+        raise ConfigError(f"attention_kernel 'native' is HRM Studio's CPU kernel, but this run computes on "
+                          f"{device}. Set attention_kernel to 'auto' or 'torch' (PyTorch's attention, the "
+                          f"fast one on a GPU), or device to 'cpu'.")
+    else:
+        model.to(device)
     return architecture(config.model.arch).loss_head(model, config.model.loss_type)

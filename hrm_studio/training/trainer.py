@@ -38,10 +38,11 @@ from hrm_studio.model import count_parameters
 from hrm_studio.runstore.keys import TIMING_KEYS, CheckpointKind, HistoryKey, RunState
 from hrm_studio.runstore.run_dir import RunDir, run_name_stem
 from hrm_studio.runstore.writer import RunSnapshot, RunWriter
-from hrm_studio.training import checkpoint as ckpt
+from hrm_studio.training import arc_pass, checkpoint as ckpt, fine_tune
 from hrm_studio.training.control import RunControl
 from hrm_studio.training.curriculum_levels import CurriculumLevels
 from hrm_studio.training.data_source import load_data, shape_of
+from hrm_studio.training.distributed import Exchange, join
 from hrm_studio.training.early_stopping import EndReason, reason_to_end, track_best
 from hrm_studio.training.ema import WeightEMA, evaluating
 from hrm_studio.training.epoch_loop import EpochLoop
@@ -91,6 +92,7 @@ class Trainer(RunControl):
         self.optimizer: torch.optim.Optimizer | None = None
         self.ema: WeightEMA | None = None  # the averaged weights a run evaluates and keeps (ema_decay > 0)
         self.writer: RunWriter | None = None
+        self._exchange: Exchange | None = None  # the device; in a distributed run also the process group
         self.run_dir: RunDir | None = None
         self._loop: EpochLoop | None = None
         self._levels: CurriculumLevels | None = None
@@ -164,6 +166,8 @@ class Trainer(RunControl):
             raise
         finally:
             self._fitting.release()
+            if self._exchange is not None:
+                self._exchange.leave()
 
     def _fit(self) -> FitResult:
         self._set_up()
@@ -173,17 +177,19 @@ class Trainer(RunControl):
     def _set_up(self) -> None:
         """Everything before the first step; what cannot work is refused before anything is written."""
         t = self.config.train
+        self._exchange = join(self.config)  # the device, and under torchrun this process's place in the group
         if t.num_threads:
             torch.set_num_threads(t.num_threads)
         data = self._load_data()
         self._levels = CurriculumLevels.for_run(self.config, data, resuming=self._resume is not None)
         self._wall_start, self._last_pred = None, None
         self._build_model(data)
+        self._arc = arc_pass.ArcPassScorer.for_run(self.config, data)  # pass@2 at each evaluation on ARC data
         self._open_run_folder(data)
         if self._resume is None or self.run_dir.existing_checkpoint(CheckpointKind.LAST) is None:
             self._save(CheckpointKind.LAST)  # the starting point: a run stopped or killed in its first epoch resumes here
         self._viewer = LiveViewer(self.config, data, self._predict, self._emit)
-        self._loop = EpochLoop(self.head, self.optimizer, self.config, self, ema=self.ema)
+        self._loop = EpochLoop(self.head, self.optimizer, self.config, self, ema=self.ema, exchange=self._exchange)
         self._loop.train_on(data.train)
         self._wall_start = time.perf_counter() - self.state.wall_offset
 
@@ -197,38 +203,36 @@ class Trainer(RunControl):
     def _build_model(self, data: TaskData) -> None:
         """The model (sized by the data, or by the weights it starts from), its optimiser, and the
         state it starts from: a checkpoint's when resuming, else fresh (maybe with given weights)."""
-        cfg, init = self.config, self._init_weights
-        vocab = ids = None
-        if init is not None:
-            source = init.path or "the checkpoint"
-            ckpt.check_config_against_weights(cfg, init.state_dict, source)
-            ckpt.check_weights_cover_data(init.state_dict, data.info, source)
-            told = ckpt.shapes_from_weights(init.state_dict)
-            vocab, ids = told.get("vocab_size"), told.get("num_puzzle_identifiers")
-        self.model_cfg = model_config(cfg, data.info, vocab_size=vocab, num_puzzle_identifiers=ids)
+        cfg = self.config
+        self._start = fine_tune.StartingWeights.check(cfg, self._init_weights, data.info)  # other puzzles: zero rows
+        self.model_cfg = model_config(cfg, data.info, **self._start.sizes())
         torch.manual_seed(cfg.train.seed)
-        self.head = build_head(cfg, self.model_cfg)
+        self.head = build_head(cfg, self.model_cfg, self._exchange.device)
+        self._exchange.align(self.head.model)
         self.optimizer = build_optimizer(self.head.model, cfg.train)
         if self._resume is not None:
             self.state = ckpt.restore_training(self._resume.payload, self.head.model, self.optimizer)
-        elif init is not None:
-            ckpt.load_into(self.head.model, init.state_dict, init.path or "the checkpoint")
+        else:
+            self._start.load_into(self.head.model)
         self.ema = ckpt.restore_ema(self._resume and self._resume.payload, self.head.model, cfg.train.ema_decay)
 
     def _open_run_folder(self, data: TaskData) -> None:
         """Create or reopen the run folder, write all but the weights into it, and announce the run."""
         stem = run_name_stem(self.config.data.task, self.config.data.dataset_dir)   # a dataset folder names the run
-        self.writer = RunWriter.open(self._run_dir_arg, stem, self._snapshot, on_notice=self._notice,
-                                     resuming=self._resume is not None, tensorboard=self.config.train.tensorboard)
+        self.writer = self._exchange.open_writer(lambda: RunWriter.open(  # only rank 0 writes the folder
+            self._run_dir_arg, stem, self._snapshot, on_notice=self._notice, resuming=self._resume is not None,
+            tensorboard=self.config.train.tensorboard), self._snapshot)
         self.run_dir = self.writer.run
         self._run_dir_arg = self.run_dir.path  # a second fit() of this Trainer continues in the same folder
         self.writer.start()
         self._emit(Started(run_dir=str(self.run_dir.path), config=self.config.to_dict(),
                            num_parameters=count_parameters(self.head.model), train_size=len(data.train),
-                           test_size=len(data.test), task=data.info.to_dict(), start_epoch=self.state.epoch))
+                           test_size=len(data.test), task=data.info.to_dict(), start_epoch=self.state.epoch,
+                           device=self._exchange.describe()))
         kernel_note = attention_kernel(self.config.train.attention_kernel)[1]  # the build is cached: this only reads why
-        if kernel_note:
-            self._notice("attention_kernel_unavailable", kernel_note)
+        for kind, note in (("attention_kernel_unavailable", kernel_note), (fine_tune.NOTICE_KIND, self._start.note)):
+            if note:
+                self._notice(kind, note)
 
     def _snapshot(self) -> RunSnapshot:
         """What the run folder holds but weights, as of now (the writer asks whenever it writes)."""
@@ -289,7 +293,7 @@ class Trainer(RunControl):
             return False
         self._last_pred = pred
         self._viewer.held_out(epoch, pred)
-        held_out = summarise_predictions(pred, test.patterns)
+        held_out = {**summarise_predictions(pred, test.patterns), **self._arc.scores(test, pred)}
         row.update(held_out)
         row[HistoryKey.EVAL_SECONDS] = time.perf_counter() - started
         self._emit(Evaluated(epoch=epoch, split="test", metrics=held_out))

@@ -156,3 +156,41 @@ def test_pickle_protocol_error_is_not_mistaken_for_malice(tmp_path):
     with pytest.raises(CheckpointError) as info:
         ckpt.read_weights(path)
     assert "could run code" not in str(info.value)
+
+
+def _bare_trm_weights(tmp_path):
+    """Untrained tiny TRM weights saved as a bare safetensors file (no settings inside or beside it)."""
+    from safetensors.torch import save_file
+
+    from hrm_studio.config import RunConfig
+    from hrm_studio.training.data_source import load_data
+    from hrm_studio.training.model_factory import build_head, model_config
+    from tests.conftest import TINY_SETTINGS
+
+    config = RunConfig.from_dict(TINY_SETTINGS)
+    config.set("arch", "trm")
+    config.set("puzzle_emb_len", 0)
+    info = load_data(config).info
+    torch.manual_seed(0)
+    model = build_head(config, model_config(config, info)).model
+    path = tmp_path / "bare_trm.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return path
+
+
+def test_bare_weights_open_as_the_architecture_their_networks_show(tmp_path, capsys):
+    from hrm_studio.cli import main
+    from hrm_studio.config import RunConfig
+
+    path = _bare_trm_weights(tmp_path)
+    loaded = ckpt.read_weights(path)
+    assert loaded.config is None and loaded.arch == "trm"
+    assert ckpt.settings_for(loaded, RunConfig()).model.arch == "trm"  # the default says hrm: the weights win
+    loaded.config = {"model": {"arch": "hrm"}}  # settings that name an architecture are kept (and then refused)
+    assert ckpt.settings_for(loaded, RunConfig()).model.arch == "hrm"
+    # The CLI reads the architecture from the weights: no --set arch=trm needed.
+    assert main(["eval", str(path), "--task", "copy-increment", "--set", "train_size=48", "--set", "test_size=12",
+                 "--set", "grid_size=3", "--set", "hidden_size=32", "--set", "num_heads=2", "--set", "puzzle_emb_ndim=32",
+                 "--set", "puzzle_emb_len=0",
+                 "--set", "halt_max_steps=2", "--limit", "4", "--json"]) == 0
+    assert '"puzzles": 4' in capsys.readouterr().out

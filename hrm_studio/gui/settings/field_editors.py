@@ -29,10 +29,17 @@ def _task_choices() -> list[tuple[str, str]]:
     return [(name, getattr(spec, "description", "")) for name, spec in TASKS.items()]
 
 
-# Fields whose choices come from a registry rather than from their metadata.
-REGISTRY_CHOICES: dict[str, Callable[[], list[tuple[str, str]]]] = {"task": _task_choices}
+def _device_choices() -> list[tuple[str, str]]:
+    """The usual devices (a run folder's cuda:N is added when shown: the setting is free text)."""
+    return [("auto", "A CUDA GPU if there is one, else an Apple GPU, else the CPU"), ("cpu", "The CPU"),
+            ("cuda", "The first CUDA GPU (each process its own, in a run over several)"), ("mps", "An Apple GPU")]
 
-_ZERO_MEANS = re.compile(r"\(0\s*=\s*([^)]+)\)")
+
+# Fields whose choices come from a registry rather than from their metadata.
+REGISTRY_CHOICES: dict[str, Callable[[], list[tuple[str, str]]]] = {"task": _task_choices,
+                                                                     "device": _device_choices}
+
+_ZERO_MEANS = re.compile(r"\(0\s*=\s*([^);]+)[^)]*\)")  # up to a ";": the rest is help, not a label
 _WORDS = {"lr": "LR", "emb": "embedding", "ndim": "width", "num": "number of", "rope": "RoPE",
           "rms": "RMS", "eps": "epsilon", "dtype": "data type", "dir": "folder", "pos": "position",
           "arch": "architecture", "mlp": "MLP"}

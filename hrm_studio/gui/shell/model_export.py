@@ -64,7 +64,7 @@ def export_model(checkpoint: Path, fmt: str, out: Path, fallback: RunConfig) -> 
     from hrm_studio.training import checkpoint as ckpt
 
     loaded = ckpt.read_weights(checkpoint)
-    config = RunConfig.from_dict(loaded.config, base=fallback) if loaded.config else fallback.copy()
+    config = ckpt.settings_for(loaded, fallback)
     ckpt.check_config_against_weights(config, loaded.state_dict, checkpoint)
     payload = {k: v for k, v in (loaded.payload or {}).items() if k not in ("format", "version")}
     step = int(payload.get("global_step", 0))

@@ -85,7 +85,6 @@ def preset_offer(config: RunConfig, told: dict[str, int]) -> str | None:
 def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
     """Any supported weights file. Settings: the checkpoint's own; else its flat overrides
     on top of `current`; else `current` with what the weight shapes tell."""
-    from hrm_studio.model.registry import architecture_of_weights
     from hrm_studio.training import checkpoint as ckpt
 
     path = Path(path)
@@ -101,15 +100,12 @@ def open_checkpoint(path: str | Path, current: RunConfig) -> OpenedRun:
         task = payload.get("task")
         epoch = int(payload.get("epoch") or 0)
     elif loaded.config:
-        config = RunConfig.from_dict(loaded.config, base=current)
+        config = ckpt.settings_for(loaded, current)
         if loaded.source == "official":
             notes.append("The checkpoint's all_config.yaml settings were applied on top of yours; "
                          "pick the task it was trained on before you start.")
     else:
-        config = current.copy()
-        arch = architecture_of_weights(loaded.state_dict)   # bare weights name no architecture: their networks do
-        if arch is not None:
-            config.set("arch", arch)
+        config = ckpt.settings_for(loaded, current)  # bare weights name no architecture: their networks do
         told = ckpt.shapes_from_weights(loaded.state_dict)
         for name in ("hidden_size", "puzzle_emb_ndim", "H_layers", "L_layers"):
             if name in told:

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from hrm_studio.gui.shell.process_group_worker import ProcessGroupWorker
 from hrm_studio.gui.shell.training_worker import StartRequest, TrainingWorker
 from hrm_studio.gui.widgets.worker_thread import WorkerThread
 from hrm_studio.events import Started
@@ -28,7 +29,7 @@ class RunController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._job: WorkerThread | None = None
-        self._worker: TrainingWorker | None = None
+        self._worker: TrainingWorker | ProcessGroupWorker | None = None
         self._state = IDLE
 
     # ----- state ---------------------------------------------------------------------------
@@ -41,7 +42,7 @@ class RunController(QObject):
         return self._state != IDLE
 
     @property
-    def worker(self) -> TrainingWorker | None:
+    def worker(self) -> TrainingWorker | ProcessGroupWorker | None:
         return self._worker
 
     def _set_state(self, state: str) -> None:
@@ -53,7 +54,8 @@ class RunController(QObject):
     def start(self, request: StartRequest) -> None:
         if self.active:
             raise RuntimeError("a run is already going")
-        worker = TrainingWorker(request)
+        # More than one process: a child process group the worker follows through the run folder.
+        worker = TrainingWorker(request) if request.config.train.processes <= 1 else ProcessGroupWorker(request)
         worker.event.connect(self._on_event)
         self._job, self._worker = WorkerThread(self, "hrm-training", worker, self._on_thread_finished), worker
         self._set_state(STARTING)

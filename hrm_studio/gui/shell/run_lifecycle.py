@@ -67,7 +67,7 @@ class RunLifecycle(WindowPart):
         w.run_status.reset(config.train.epochs, config.train.early_stopping_metric)
         w.dashboard.set_planned_epochs(config.train.epochs)
         w.user_state.last_config = config.to_dict()
-        w.prediction_jobs.training_started()
+        w.prediction_jobs.training_started(config.data.dataset_dir)
         w.controller.start(StartRequest(config, plan.run_dir, resume_from=plan.resume_from,
                                         init_weights=plan.init_weights))
         self._message("Starting: loading PyTorch and generating the puzzles…", 5000)
@@ -128,8 +128,10 @@ class RunLifecycle(WindowPart):
         w.dashboard.set_patterns(event.task.get("pattern_names") or [])
         w.dashboard.keep_epochs_up_to(event.start_epoch)
         w.user_state.add_recent(Path(event.run_dir), "run")
-        self._message(f"Training {event.task.get('task', '')}: {event.num_parameters:,} parameters, "
-                      f"{event.train_size} training and {event.test_size} held-out puzzles.", 8000)
+        sizes = f"{event.num_parameters:,} parameters, " if event.num_parameters else ""
+        where = f" on {event.device}" if event.device else ""
+        self._message(f"Training {event.task.get('task', '')}{where}: {sizes}{event.train_size} training and "
+                      f"{event.test_size} held-out puzzles.", 8000)
         w.refresh()
 
     def _checkpoint_saved(self, event: CheckpointSaved) -> None:

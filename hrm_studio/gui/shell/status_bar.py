@@ -1,4 +1,5 @@
-"""The status bar's run read-out: epoch n/N, a progress bar with ETA, samples/s, best so far.
+"""The status bar's run read-out: epoch n/N, a progress bar with ETA, samples/s, best so far,
+and where the run computes (CPU, a CUDA GPU, several processes).
 
 It listens to the Trainer's events only; the ETA is measured over this session of the run
 (a resumed run does not count the time the earlier session took).
@@ -47,7 +48,9 @@ class RunStatus:
         self.progress.setTextVisible(True)
         self.speed_label = QLabel()
         self.best_label = QLabel()
-        for widget in (self.epoch_label, self.progress, self.speed_label, self.best_label):
+        self.device_label = QLabel()
+        self.device_label.setToolTip("Where the run computes (the device setting, resolved on this machine)")
+        for widget in (self.epoch_label, self.progress, self.speed_label, self.best_label, self.device_label):
             if isinstance(widget, QLabel):
                 widget.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(widget)
@@ -68,6 +71,7 @@ class RunStatus:
         self.progress.setFormat("idle")
         self.speed_label.setText("")
         self.best_label.setText("")
+        self.device_label.setText("")
 
     def show_history(self, history: list[dict[str, Any]], epochs: int, metric: str) -> None:
         """An opened run: last epoch and best value from its history."""
@@ -109,6 +113,7 @@ class RunStatus:
             self._start_elapsed = -1.0
             self.epoch_label.setText(f"Epoch {event.start_epoch + 1}/{self._epochs}")
             self.progress.setFormat("starting…")
+            self.device_label.setText(f"on {event.device}" if event.device else "")
         elif isinstance(event, Progress):
             self._epochs = event.epochs
             fraction = min((event.epoch - 1 + event.puzzles_done / max(event.puzzles_total, 1))

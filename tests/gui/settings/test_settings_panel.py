@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from hrm_studio.config import RunConfig, all_fields
+from hrm_studio.gui.settings.field_editors import REGISTRY_CHOICES
 from hrm_studio.gui.settings.settings_panel import SettingsPanel
 from hrm_studio.presets import PRESETS, preset_config
 
@@ -30,7 +31,9 @@ def test_every_field_has_an_editor_chosen_from_its_metadata(qtbot):
                 assert editor.input.maximum() == meta["max"], f.name
         elif f.type in (float, "float"):
             assert isinstance(editor.input, QDoubleSpinBox), f.name
-        elif f.name != "task":
+        elif f.name in REGISTRY_CHOICES:   # task, device: a combo box of the usual values
+            assert isinstance(editor.input, QComboBox), f.name
+        else:
             assert isinstance(editor.input, QLineEdit), f.name
         if meta.get("unit") and isinstance(editor.input, (QSpinBox, QDoubleSpinBox)):
             assert editor.input.suffix().strip() == meta["unit"], f.name
