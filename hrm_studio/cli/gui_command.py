@@ -24,7 +24,7 @@ _GUI_OPTIONS: dict[str, dict[str, Any]] = {
                             "the plots (needs a display, or QT_QPA_PLATFORM=offscreen)"},
     "--screenshot": {"metavar": "PATH",
                      "help": "save a PNG of the window (after the self-test run, or once it has opened) and exit"},
-    "--show": {"choices": ("metrics", "predictions", "runs"), "help": "the tab to show first"},
+    "--show": {"choices": ("metrics", "predictions", "runs", "inspector", "editor"), "help": "the tab to show first"},
 }
 # Options before a bare path that take a value: the value is not the path.
 _VALUE_OPTIONS = {name for name, kw in _GUI_OPTIONS.items() if kw.get("action") != "store_true"}

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from hrm_studio.config import RunConfig, section_field_names
 from hrm_studio.errors import ConfigError
 from hrm_studio.gui.shell.actions import create_actions
+from hrm_studio.gui.shell.analysis_tabs import attach_analysis_tabs, shutdown_analysis_tabs
 from hrm_studio.gui.shell.app_icon import app_icon
 from hrm_studio.gui.shell.file_commands import FileCommands
 from hrm_studio.gui.shell.file_drop import FileDrop
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         build_docks(self)   # and the tabs between them (reading order)
+        attach_analysis_tabs(self)   # Reasoning and Puzzle editor
         build_menus(self)
         build_toolbar(self)
         self.run_status = RunStatus(self.statusBar())
@@ -345,6 +347,7 @@ class MainWindow(QMainWindow):
         self.runs_tab.shutdown()
         self.jobs.shutdown()
         self.prediction_jobs.shutdown()
+        shutdown_analysis_tabs(self)
         self.remember()
         event.accept()
 

@@ -109,6 +109,10 @@ def run_self_test(app: QApplication, screenshot: Path | None = None, show: str |
         viewer_problem = None
         if show == "predictions":
             viewer_problem = settle_predictions(window, config.data.test_size, timeout_s)
+        elif show in ("inspector", "editor"):
+            from hrm_studio.gui.shell.analysis_tabs import settle_analysis_tab
+
+            viewer_problem = settle_analysis_tab(window, show, timeout_s)
         app.processEvents()
         if screenshot is not None:
             save_window(window, screenshot)

@@ -27,7 +27,7 @@ from hrm_studio.gui.widgets.theme import is_dark, plot_colours
 if TYPE_CHECKING:
     from hrm_studio.gui.shell.main_window import MainWindow
 
-TABS = ("metrics", "predictions", "runs")
+TABS = ("metrics", "predictions", "runs", "inspector", "editor")   # the last two: shell/analysis_tabs.py
 SETTINGS_WIDTH = 330   # the settings dock's first width, in pixels
 
 
@@ -117,7 +117,7 @@ def build_menus(window: MainWindow) -> None:
     view_menu.addAction(window.sweep_dock.toggleViewAction())
     view_menu.addSeparator()
     for index, name in enumerate(TABS):
-        action = QAction(f"{name.capitalize()} tab", window)
+        action = QAction(f"{window.tabs.tabText(index)} tab", window)
         action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
         action.triggered.connect(lambda _=False, n=name: window.show_tab(n))
         view_menu.addAction(action)
