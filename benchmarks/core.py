@@ -338,4 +338,10 @@ BENCHMARKS: dict[str, Callable[[], Iterator[Figure]]] = {
     "eval": evaluation_speed,
     "gui": lambda: __import__("benchmarks.gui", fromlist=["gui_figures"]).gui_figures(),  # Studio window
     "viewer": lambda: __import__("benchmarks.viewer", fromlist=["viewer_figures"]).viewer_figures(),
+    "inspector": lambda: __import__("benchmarks.inspector", fromlist=["inspector_figures"]).inspector_figures(),
+    "arc": lambda: __import__("benchmarks.arc", fromlist=["arc_figures"]).arc_figures(),  # ARC build, protocol
+    "trm": lambda: __import__("benchmarks.trm", fromlist=["trm_figures"]).trm_figures(),  # TRM vs upstream step
+    "official": lambda: __import__("benchmarks.official", fromlist=["official_figures"]).official_figures(),
+    "distributed": lambda: __import__("benchmarks.distributed", fromlist=["distributed_figures"]).distributed_figures(),
+    "editor": lambda: __import__("benchmarks.editor", fromlist=["editor_figures"]).editor_figures(),  # issue 20
 }
