@@ -22,7 +22,7 @@ from hrm_studio.data.task_data import TaskInfo
 from hrm_studio.gui.editor.brush import blank_inputs, editable_cells, palette_tokens, token_for_key
 from hrm_studio.gui.editor.editor_tab import EMPTY, EditorTab
 from hrm_studio.gui.inspector import questions
-from hrm_studio.gui.inspector.model_jobs import NO_MODEL, ModelFacts, ModelJobs, puzzle_row
+from hrm_studio.gui.inspector.model_jobs import ModelFacts, ModelJobs, must_load_model, puzzle_row
 from hrm_studio.gui.inspector.questions import EditorAnswer, PuzzleQuery
 from hrm_studio.gui.widgets.background import JobError, JobRunner
 
@@ -60,14 +60,9 @@ class EditorController(QObject):
     def refresh(self) -> None:
         """Start (the tab was shown) or catch up with a new model."""
         self.started = True
-        why = self.jobs.available()
-        if why is not None:
-            self.tab.set_available(False, EMPTY if why == NO_MODEL else why)
+        if not must_load_model(self.jobs, self.tab, self._source, self.facts is not None, EMPTY):
             return
-        source = self.jobs.source()
-        if source == self._source and self.facts is not None:
-            return
-        self._source, self.facts, self.inputs = source, None, None
+        self._source, self.facts, self.inputs = self.jobs.source(), None, None
         self.jobs.forget_model()
         self.tab.set_status("Loading the model…")
         self.jobs.ask("editor-facts", questions.facts(), self._facts_ready, self._failed)

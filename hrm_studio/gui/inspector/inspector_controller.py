@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from hrm_studio.analysis import AttentionMap, ReasoningTrace, StepCurve
 from hrm_studio.gui.inspector import questions
 from hrm_studio.gui.inspector.inspector_tab import EMPTY, InspectorTab
-from hrm_studio.gui.inspector.model_jobs import NO_MODEL, ModelFacts, ModelJobs, puzzle_row
+from hrm_studio.gui.inspector.model_jobs import ModelFacts, ModelJobs, must_load_model, puzzle_row
 from hrm_studio.gui.inspector.questions import PuzzleQuery
 from hrm_studio.gui.widgets.background import JobError, JobRunner
 
@@ -61,14 +61,9 @@ class InspectorController(QObject):
     def refresh(self) -> None:
         """Start (the tab was shown) or catch up with a new model (a run opened or ended)."""
         self.started = True
-        why = self.jobs.available()
-        if why is not None:
-            self.tab.set_available(False, EMPTY if why == NO_MODEL else why)
+        if not must_load_model(self.jobs, self.tab, self._source, self.facts is not None, EMPTY):
             return
-        source = self.jobs.source()
-        if source == self._source and self.facts is not None:
-            return
-        self._source, self.facts = source, None
+        self._source, self.facts = self.jobs.source(), None
         self.jobs.forget_model()
         self.tab.set_status("Loading the model…")
         self.jobs.ask("facts", questions.facts(), self._facts_ready, self._failed)

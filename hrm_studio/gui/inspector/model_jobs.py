@@ -170,3 +170,16 @@ class ModelJobs(QObject):
 def puzzle_row(puzzles: PuzzleSet, index: int) -> tuple[np.ndarray, int, np.ndarray]:
     """(inputs, identifier, labels) of example `index`."""
     return (puzzles.inputs[index].copy(), int(puzzles.puzzle_identifiers[index]), puzzles.labels[index].copy())
+
+
+def must_load_model(jobs: ModelJobs, tab: Any, known_source: object, loaded: bool, empty: str) -> bool:
+    """Whether a tab that follows `jobs` must (re)load the model now.
+
+    Shared by the Reasoning tab and the Puzzle editor: with no model (or one busy training) the tab
+    says why and stays idle; with the model it already holds it does nothing.
+    """
+    why = jobs.available()
+    if why is not None:
+        tab.set_available(False, empty if why == NO_MODEL else why)
+        return False
+    return not (loaded and jobs.source() == known_source)
