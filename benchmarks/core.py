@@ -233,11 +233,11 @@ def seed_presets() -> Iterator[Figure]:
 def _solve_child(task: str, overrides: dict, threshold: float, cap_s: float) -> None:
     """Train a task's recommended config (with overrides) until held-out exact ≥ threshold or `cap_s` wall seconds;
     prints the history as JSON. The Trainer runs in-process; the cap stops it at the next batch."""
-    from hrm_studio.presets import task_config
+    from hrm_studio.presets import PRESETS, preset_config, task_config
     from hrm_studio.events import Started
     from hrm_studio.training.trainer import Trainer
 
-    config = task_config(task)
+    config = preset_config(task) if task in PRESETS else task_config(task)
     for key, value in overrides.items():
         config.set(key, value)
     config.set("stop_at_exact", threshold)
@@ -280,9 +280,11 @@ SUDOKU_9X9 = {"num_threads": 2, "blanks": 20, "train_size": 4000, "test_size": 2
 
 
 def sudoku_solve() -> Iterator[Figure]:
-    """Sudoku 4×4 (preset defaults) to 99 %, and 9×9 with 20 blanks to 90 % (reported)."""
+    """Sudoku 4×4 (HRM and TRM preset defaults) to 99 %, and 9×9 with 20 blanks to 90 % (reported)."""
     yield from _solve_figures("sudoku-4x4", "sudoku-4x4", {"num_threads": 2}, 0.99, 200.0, 120.0,
                               "sudoku-4x4 preset defaults, 2 threads")
+    yield from _solve_figures("trm-sudoku-4x4", "trm-sudoku-4x4", {"num_threads": 2}, 0.99, 300.0, None,
+                              "TRM, trm-sudoku-4x4 preset defaults, 2 threads (beside HRM's row above, issue 18)")
     yield from _solve_figures("sudoku-9x9 (20 blanks)", "sudoku-9x9", SUDOKU_9X9, 0.90, 180.0, None,
                               "sudoku-9x9, 20 blanks, the sudoku-4x4 preset's recipe (4,000 / 200 puzzles), "
                               "2 threads")

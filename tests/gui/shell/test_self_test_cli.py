@@ -24,9 +24,10 @@ print('LONG SESSION OK')
 
 
 def test_self_test_trains_through_the_window_and_saves_a_screenshot(tmp_path):
+    """--show inspector: after training, the Reasoning tab's first trace (model loaded, states recorded)."""
     shot = tmp_path / "self-test.png"
     done = subprocess.run([sys.executable, "-m", "hrm_studio", "--self-test", "--screenshot", str(shot),
-                           "--show", "predictions"], capture_output=True, text=True, timeout=300)
+                           "--show", "inspector"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "self-test passed: 3 epochs" in done.stdout
     image = QImage(str(shot))
