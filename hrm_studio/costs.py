@@ -17,6 +17,7 @@ from typing import Protocol
 
 from hrm_studio.config import ModelConfig, RunConfig
 from hrm_studio.errors import ConfigError
+from hrm_studio.training.threads import available_cores
 
 
 class PuzzleShape(Protocol):
@@ -269,7 +270,7 @@ def estimate_seconds(config: RunConfig, shape: PuzzleShape, threads: int | None 
     viewer = math.ceil(t.epochs / t.viewer_interval) if t.viewer_interval else 1
     eval_flops = (evals * shape.test_size + viewer * min(t.viewer_sample, shape.train_size)) \
         * m.halt_max_steps * tokens * forward
-    cores = threads or t.num_threads or os.cpu_count() or 1
+    cores = threads or t.num_threads or available_cores()
     speed = FLOPS_PER_THREAD * cores ** 0.8  # threads share memory bandwidth: less than linear
     per_epoch = train_flops / speed + steps * SECONDS_PER_STEP + SECONDS_PER_EPOCH
     return SECONDS_PER_RUN + t.epochs * per_epoch + eval_flops / speed

@@ -9,6 +9,24 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+def _one_core_per_worker() -> None:
+    """Under pytest-xdist, pin each worker (and the processes it starts) to a core of its own.
+
+    A run's default "all cores" then means that one core (training/threads.available_cores), so
+    two workers never put four OpenMP threads on two cores, which made a default-settings test
+    several times slower than the same test alone.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) > 1:
+        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+
+
+_one_core_per_worker()
+
+
 @pytest.fixture(scope="session")
 def _session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One cache folder for the whole session: the attention kernel is compiled once per test run."""

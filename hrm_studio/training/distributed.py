@@ -41,6 +41,7 @@ from hrm_studio.runstore.keys import CheckpointKind, RunState
 from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.runstore.writer import RunSnapshot, RunWriter
 from hrm_studio.training.device import describe_device, resolve_device, to_device
+from hrm_studio.training.threads import available_cores
 from hrm_studio.training.training_error import TrainingError
 
 # The exit code of a process that ended because another one of its run stopped answering: the
@@ -312,7 +313,7 @@ def launch(nproc: int, worker_args: list[str], run_folder: Path | None) -> int:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))  # torchrun's default is 1
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, available_cores() // nproc)))  # torchrun's default is 1
     logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)  # our sentence says it once
     continue_with = (f" The run folder {run_folder} keeps its last complete epoch; continue it with "
                      f"'hrm-studio train --resume {run_folder} --nproc {nproc}'." if run_folder else "")

@@ -24,7 +24,6 @@ import io
 import itertools
 import json
 import math
-import os
 import random
 import re
 import threading
@@ -490,9 +489,10 @@ class Sweep:
         try:
             import torch
 
+            from hrm_studio.training.threads import thread_count
             from hrm_studio.training.trainer import Trainer
 
-            torch.set_num_threads(config.train.num_threads or os.cpu_count() or 1)
+            torch.set_num_threads(thread_count(config))
             trainer = Trainer(config, self.sweep_dir / row.run_dir,
                               lambda event: self._emit(RunEvent(row.index, total, event)))
             with self._lock:
