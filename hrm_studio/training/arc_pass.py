@@ -37,19 +37,18 @@ class ArcPassScorer:
     @classmethod
     def for_run(cls, config: RunConfig, data: TaskData) -> ArcPassScorer:
         """The scorer of this run's data: the true answers of its ARC tasks, or none for other data."""
-        from hrm_studio.data.arc.augment import parse_puzzle_name
         from hrm_studio.data.arc.build import SEQ_LEN
+        from hrm_studio.data.arc.detect import all_arc_names
         from hrm_studio.evaluation.arc.split_scoring import arc_answers
 
         names = list(data.info.identifier_names)
-        if not config.data.dataset_dir or data.info.seq_len != SEQ_LEN or len(names) < 2 or len(data.test) == 0:
+        if (not config.data.dataset_dir or data.info.seq_len != SEQ_LEN or len(names) < 2 or len(data.test) == 0
+                or not all_arc_names(names)):
             return cls()
         try:
-            for name in names[1:]:
-                parse_puzzle_name(name)
             answers = arc_answers(config.data.dataset_dir, data.test, names)
         except DatasetError:
-            return cls()  # not an ARC build: its names or tasks file say otherwise
+            return cls()  # not an ARC build: its tasks file or test split say otherwise
         return cls(names, answers)
 
     @property

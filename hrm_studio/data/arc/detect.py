@@ -26,17 +26,24 @@ def has_arc_tasks(dataset_dir: str | Path | None) -> bool:
     return bool(dataset_dir) and (Path(str(dataset_dir)) / ARC_TASKS_FILE).is_file()
 
 
+def _augmentations(identifier_names: Sequence[str]) -> list[Any] | None:
+    """Each puzzle name's augmentation (after ``<blank>``), or None when one is not an ARC name."""
+    try:
+        return [parse_puzzle_name(name)[1] for name in identifier_names[1:]]
+    except DatasetError:
+        return None
+
+
+def all_arc_names(identifier_names: Sequence[str]) -> bool:
+    """Every puzzle name (after ``<blank>``) is an ARC task id or augmentation name."""
+    return _augmentations(identifier_names) is not None
+
+
 def is_arc_names(identifier_names: Sequence[str]) -> bool:
-    """Every puzzle name (after ``<blank>``) is an ARC task id or augmentation name, and at least one
-    is augmented: the puzzles of an ARC build, whoever built it."""
-    augmented = False
-    for name in identifier_names[1:]:
-        try:
-            _, aug = parse_puzzle_name(name)
-        except DatasetError:
-            return False
-        augmented = augmented or not aug.is_identity
-    return augmented
+    """Every puzzle name is an ARC name and at least one is augmented: the puzzles of an ARC build,
+    whoever built it."""
+    augmentations = _augmentations(identifier_names)
+    return augmentations is not None and any(not aug.is_identity for aug in augmentations)
 
 
 def is_arc_build(task: Mapping[str, Any], dataset_dir: str | Path | None = None) -> bool:
