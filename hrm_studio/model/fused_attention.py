@@ -4,7 +4,8 @@ The kernels (``hrm_studio/kernels/attention.c``) compute ``softmax(q kᵀ/√d) 
 gradients, equal to torch's to float32 rounding, and apply RoPE to q and k as they read them
 (so no rotated copies are made). On 901 positions × head size 16 (the seed models on the
 30×30 canvas) forward + backward take ~0.7× the time of torch's CPU flash attention in
-float32, and the bfloat16 forward ~0.5× (measured; see benchmarks/). Whatever the kernels do
+float32 on AVX-512 and ~0.65× on AVX2 (its 8-lane path), and the bfloat16 forward ~0.5×
+(measured; see benchmarks/, ``python -m benchmarks attention``). Whatever the kernels do
 not cover (another dtype, a head size that is not a multiple of 16, keys of another length)
 goes through :func:`~hrm_studio.model.layers.rotate_pairs` and ``scaled_dot_product_attention``
 unchanged. This module does no file I/O: the library comes in already loaded (see
@@ -156,4 +157,5 @@ class FusedAttention:
             cos, sin = cos_sin[0][:, :half].contiguous(), cos_sin[1][:, :half].contiguous()
         if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
             return _KernelAttention.apply(q, k, v, cos, sin, self)
-        return self.run(q, k, v, (cos, sin))[0]
+        with torch.profiler.record_function("_KernelAttention (no grad)"):  # a ctypes call: name it for profiles
+            return self.run(q, k, v, (cos, sin))[0]

@@ -7,7 +7,7 @@ import pytest
 
 from hrm_studio.config import RunConfig
 from hrm_studio.errors import ConfigError
-from hrm_studio.kernels.build import KernelLibrary, build
+from hrm_studio.kernels.build import KernelLibrary
 from hrm_studio.model.fused_attention import FusedAttention
 from hrm_studio.model.layers import Attention
 from hrm_studio.training import model_factory
@@ -21,8 +21,8 @@ KIND = "attention_kernel_unavailable"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> KernelLibrary:
-    result = build(tmp_path_factory.mktemp("kernels"))
+def built(built_kernel) -> KernelLibrary:
+    result = built_kernel  # compiled once per test run (tests/conftest.py)
     if result.library is None:
         pytest.skip(f"the fused attention kernel cannot be built here: {result.reason}")
     return result
@@ -30,7 +30,7 @@ def built(tmp_path_factory) -> KernelLibrary:
 
 @pytest.fixture
 def fast_cpu(monkeypatch) -> None:
-    """A CPU where the kernel beats PyTorch's attention (AVX-512), whatever this one is."""
+    """A CPU where the kernel beats PyTorch's attention (AVX-512 or AVX2), whatever this one is."""
     monkeypatch.setattr(model_factory, "native_is_faster", lambda: True)
 
 
@@ -55,8 +55,9 @@ def test_auto_on_a_cpu_where_the_kernel_is_slower_uses_torch_without_building(mo
     assert attention_kernel("auto") == (None, "")
 
 
-def test_only_avx512_counts_as_a_cpu_where_the_kernel_is_faster(monkeypatch):
-    for capability, faster in (("AVX512", True), ("AVX512_BF16", True), ("AVX2", False), ("DEFAULT", False)):
+def test_avx512_and_avx2_count_as_cpus_where_the_kernel_is_faster(monkeypatch):
+    for capability, faster in (("AVX512", True), ("AVX512_BF16", True), ("AVX2", True), ("DEFAULT", False),
+                               ("SVE256", False), ("ZVECTOR", False)):
         monkeypatch.setattr(model_factory.torch.backends.cpu, "get_cpu_capability", lambda c=capability: c)
         assert model_factory.native_is_faster() is faster
 
