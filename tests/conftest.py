@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
+from typing import Any, Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, a worker may compile the kernel a second time
+    fcntl = None  # type: ignore[assignment]
 
 
 def _one_core_per_worker() -> None:
@@ -29,8 +37,35 @@ _one_core_per_worker()
 
 @pytest.fixture(scope="session")
 def _session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One cache folder for the whole session: the attention kernel is compiled once per test run."""
+    """One cache folder for the whole test run, shared by the pytest-xdist workers (their temp
+    folders have one parent per run): the attention kernel is compiled once per test run."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+        shared = base.parent / "xdg-cache"
+        shared.mkdir(exist_ok=True)
+        return str(shared)
     return str(tmp_path_factory.mktemp("xdg-cache"))
+
+
+@contextlib.contextmanager
+def _one_process_at_a_time(folder: Path) -> Iterator[None]:
+    """Workers wanting the kernel wait for the one compiling it (10-30 s) instead of compiling too."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".test-build.lock", "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def built_kernel(_session_cache_dir: str) -> Any:
+    """The real attention kernel (a KernelLibrary), compiled once per test run into the shared
+    cache folder, the one `kernels.build.load()` uses under these tests' XDG_CACHE_HOME."""
+    from hrm_studio.kernels.build import build
+
+    cache = Path(_session_cache_dir) / "hrm-studio" / "kernels"
+    with _one_process_at_a_time(cache):
+        return build(cache)
 
 
 @pytest.fixture(autouse=True)

@@ -92,8 +92,8 @@ def test_every_exported_function_has_its_c_signature_in_the_one_table():
 
 
 @needs_compiler
-def test_the_built_library_reports_the_version_python_expects():
-    built = load()  # the real kernel, built once per test session
+def test_the_built_library_reports_the_version_python_expects(built_kernel):
+    built = load()  # the real kernel, built once per test run (built_kernel) and loaded from the cache
     assert built.library is not None, built.reason
     assert abi.bind(built.library, abi.VERSION_FUNCTION)() == abi.ABI_VERSION
     assert abi.problem(built.library) == ""

@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 
 from hrm_studio.kernels import abi
-from hrm_studio.kernels.build import build
 from hrm_studio.model.fused_attention import FusedAttention
 from hrm_studio.model.layers import Attention, RotaryEmbedding, rotate_pairs
 from .model_helpers import make_batch, tiny_model
@@ -36,8 +35,8 @@ def _ids(shape) -> str:
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory) -> ctypes.CDLL:
-    built = build(tmp_path_factory.mktemp("kernels"))
+def library(built_kernel) -> ctypes.CDLL:
+    built = built_kernel  # compiled once per test run (tests/conftest.py)
     if built.library is None:
         pytest.skip(f"the fused attention kernel cannot be built here: {built.reason}")
     return built.library

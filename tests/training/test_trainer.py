@@ -192,12 +192,18 @@ def test_an_exception_inside_training_emits_failed_and_keeps_the_history(tiny_co
 def test_early_stopping_patience_ends_the_run(tiny_config, tmp_path):
     config = tiny_config.copy()
     config.train.epochs = 30
-    config.train.lr = 1e-9  # nothing improves
+    # No real learning: the weights barely move, and the puzzle embeddings' sign-SGD steps overshoot, so
+    # val_loss gets worse after epoch 1 (with the default puzzle_emb_lr it crept down for ~25 epochs).
+    config.train.lr = 1e-9
+    config.train.puzzle_emb_lr = 0.5
     config.train.early_stopping_metric = "val_loss"
     config.train.early_stopping_patience = 2
     _, result, _ = _fit(config, tmp_path / "run")
     assert result.reason == "early_stopped"
     assert len(result.history) < 30
+    losses = [row["val_loss"] for row in result.history]
+    best_epoch = losses.index(min(losses)) + 1
+    assert len(result.history) == best_epoch + 2  # it ends exactly `patience` evaluations after the best
 
 
 def test_eval_interval_skips_held_out_metrics_between_evaluations(tiny_config, tmp_path):

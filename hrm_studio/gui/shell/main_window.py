@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         self.runs_tab.smoothing = lambda: self.dashboard.smoothing_slider.value() / 100
         self.runs_tab.error.connect(self.show_error)
         self.runs_tab.message.connect(lambda text: message(text, 8000))
-        self.runs_tab.compare_view.saved.connect(self.files_written)
+        self.runs_tab.compare_saved.connect(self.files_written)
         self.runs_tab.renamed.connect(self.opening.run_renamed)
         self.runs_tab.deleted.connect(self.opening.run_deleted)
         self.following.updated.connect(self.opening.followed)

@@ -28,8 +28,9 @@ STEPS = 4
 
 @pytest.fixture
 def trained(make_window: Any, tiny: Any, qtbot: Any) -> Any:
-    """A window after a 3-epoch run with 4 ACT segments, its test split fully evaluated."""
-    window = make_window(tiny(epochs=3, halt_max_steps=STEPS, test_size=16, viewer_sample=8))
+    """A window after a 1-epoch run with 4 ACT segments, its test split fully evaluated (one epoch is
+    enough: the tests need a trained run, some wrong puzzles and segments that change their answer)."""
+    window = make_window(tiny(epochs=1, halt_max_steps=STEPS, test_size=16, viewer_sample=8))
     last = train(qtbot, window)
     assert type(last).__name__ == "Finished"
     window.show_tab("predictions")   # a person inspecting predictions has the tab in front

@@ -15,6 +15,7 @@ from hrm_studio.runstore.keys import CheckpointKind, RunState
 from hrm_studio.runstore.owner import this_process
 from hrm_studio.runstore.run_dir import RunDir
 from hrm_studio.training.trainer import Trainer
+from tests.conftest import TINY_SETTINGS
 from tests.gui.conftest import RUN_TIMEOUT_MS, train
 
 
@@ -22,11 +23,20 @@ def files_of(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def tiny_run(tiny, tmp_path) -> Path:
-    folder = tmp_path / "elsewhere" / "finished-run"
-    Trainer(tiny(epochs=1), folder).fit()
+@pytest.fixture(scope="module")
+def finished_template(tmp_path_factory) -> Path:
+    """One finished 1-epoch tiny run for the module: trained once, copied by each test that uses it."""
+    config = RunConfig.from_dict(TINY_SETTINGS)
+    config.train.epochs = 1
+    folder = tmp_path_factory.mktemp("template") / "finished-run"
+    Trainer(config, folder).fit()
     return folder
+
+
+@pytest.fixture
+def tiny_run(finished_template, tmp_path) -> Path:
+    """This test's own copy of the finished run (the tests change it, or must find it unchanged)."""
+    return Path(shutil.copytree(finished_template, tmp_path / "elsewhere" / "finished-run"))
 
 
 def test_a_new_run_never_lands_in_a_run_folder_taken_after_start_picked_its_name(qtbot, make_window, tiny,

@@ -29,12 +29,13 @@ OTHER = "copy-increment-20250102-090000"
 
 @pytest.fixture(scope="module")
 def stopped_template(tmp_path_factory):
-    """A 6-epoch run stopped after epoch 2 (final and last-epoch checkpoints, two history rows)."""
+    """A 4-epoch run stopped after epoch 2 (final and last-epoch checkpoints, two history rows); resuming it
+    trains the two epochs left."""
     from hrm_studio.config import RunConfig
     from tests.conftest import TINY_SETTINGS
 
     config = RunConfig.from_dict(TINY_SETTINGS)
-    config.set("epochs", 6)
+    config.set("epochs", 4)
     return train_until(config, tmp_path_factory.mktemp("template") / "run", epochs_done=2)
 
 
@@ -56,7 +57,7 @@ def test_an_interrupted_run_is_offered_in_a_bar_not_a_dialog(qtbot, interrupted,
     window = make_window()
     offer = window.resume_offer
     assert offer.isVisible() and offer.run.path == interrupted
-    assert NAME in offer.message.text() and "epoch 2 of 6" in offer.message.text()
+    assert NAME in offer.message.text() and "epoch 2 of 4" in offer.message.text()
     assert offer.resume_button.isEnabled() and offer.dismiss_button.isEnabled()
     assert QApplication.activeModalWidget() is None
     # The window is usable at once: the offer does not stand in Start's way.
@@ -70,12 +71,12 @@ def test_resume_continues_the_run_in_its_own_folder_from_its_last_epoch(qtbot, i
     with qtbot.waitSignal(window.controller.ended, timeout=RUN_TIMEOUT_MS) as ended:
         qtbot.mouseClick(window.resume_offer.resume_button, Qt.MouseButton.LeftButton)
     last = ended.args[0]
-    assert isinstance(last, Finished) and last.reason == "completed" and last.epochs_done == 6
+    assert isinstance(last, Finished) and last.reason == "completed" and last.epochs_done == 4
     assert started[0].run_dir == str(interrupted) and started[0].start_epoch == 2
     assert sorted(p.name for p in runs.iterdir()) == [NAME], "resuming must not make a new run folder"
-    assert _epochs(interrupted) == [1, 2, 3, 4, 5, 6]
-    assert [r[HistoryKey.EPOCH] for r in window.dashboard.rows()] == [1, 2, 3, 4, 5, 6]
-    assert read_weights(RunDir(interrupted).checkpoint(CheckpointKind.FINAL)).payload["epoch"] == 6
+    assert _epochs(interrupted) == [1, 2, 3, 4]
+    assert [r[HistoryKey.EPOCH] for r in window.dashboard.rows()] == [1, 2, 3, 4]
+    assert read_weights(RunDir(interrupted).checkpoint(CheckpointKind.FINAL)).payload["epoch"] == 4
     assert read_run(interrupted).status == RunState.FINISHED and find_unfinished(runs) == []
     assert window.resume_offer.isHidden()
 
@@ -160,8 +161,8 @@ def test_opening_an_interrupted_run_folder_sets_start_to_continue_from_its_last_
     assert window.start_choice.buttons[RESUME].text() == "Continue this run (from epoch 2)"
     assert "interrupted" in window.start_choice.notes.text()
     last = train(qtbot, window)
-    assert isinstance(last, Finished) and last.epochs_done == 6
-    assert _epochs(interrupted) == [1, 2, 3, 4, 5, 6]
+    assert isinstance(last, Finished) and last.epochs_done == 4
+    assert _epochs(interrupted) == [1, 2, 3, 4]
 
 
 def test_a_stopped_run_folder_continues_from_its_last_epoch_not_its_final_state(qtbot, stopped_template,
@@ -178,7 +179,7 @@ def test_a_stopped_run_folder_continues_from_its_last_epoch_not_its_final_state(
     seen = []
     window.controller.event.connect(lambda e: isinstance(e, Started) and seen.append(e.start_epoch))
     last = train(qtbot, window)
-    assert isinstance(last, Finished) and last.epochs_done == 6 and seen == [2]
+    assert isinstance(last, Finished) and last.epochs_done == 4 and seen == [2]
     # WEIGHTS still starts a new run from the final checkpoint.
     assert window.start_choice.buttons[WEIGHTS].isEnabled()
 
