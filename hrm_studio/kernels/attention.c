@@ -45,26 +45,39 @@ static inline v16 vmax(v16 a, v16 b) { return vselect(a > b, a, b); }
 /* exp(x) = 2^n * exp(r) with |r| <= ln2/2, for x <= 0 (softmax after subtracting the row
    maximum; clamped at -87, where exp underflows anyway; a NaN stays NaN). Returns 2^n and sets
    *r; the callers differ only in the polynomial they use for exp(r). */
+/* The reduction and the degree-7 polynomial, written once for every vector width (V its float
+   vector type, VI the int one, SPLAT its broadcast); x already clamped at -87. */
+#define EXP_REDUCE(V, VI, SPLAT, x, r, scale)                                                        \
+    do {                                                                                          \
+        const V magic_ = SPLAT(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */     \
+        V t_ = (x) * SPLAT(1.44269504088896341f) + magic_;                                         \
+        V n_ = t_ - magic_;                                                                       \
+        (r) = (x) - n_ * SPLAT(0.693145751953125f) - n_ * SPLAT(1.428606765330187045e-06f);       \
+        (scale) = (V)(((VI)t_ - (VI)magic_ + 127) << 23);                                         \
+    } while (0)
+#define EXP_POLY7(SPLAT, r, p)                                                                     \
+    do {                                                                                          \
+        (p) = SPLAT(1.0f / 5040.0f);                                                              \
+        (p) = (p) * (r) + SPLAT(1.0f / 720.0f);                                                   \
+        (p) = (p) * (r) + SPLAT(1.0f / 120.0f);                                                   \
+        (p) = (p) * (r) + SPLAT(1.0f / 24.0f);                                                    \
+        (p) = (p) * (r) + SPLAT(1.0f / 6.0f);                                                     \
+        (p) = (p) * (r) + SPLAT(0.5f);                                                            \
+        (p) = (p) * (r) + SPLAT(1.0f);                                                            \
+        (p) = (p) * (r) + SPLAT(1.0f);                                                            \
+    } while (0)
+
 static inline v16 exp_reduce(v16 x, v16 *r) {
     x = vselect(x < splat(-87.0f), splat(-87.0f), x);
-    const v16 magic = splat(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
-    v16 t = x * splat(1.44269504088896341f) + magic;
-    v16 n = t - magic;
-    *r = x - n * splat(0.693145751953125f) - n * splat(1.428606765330187045e-06f);
-    return (v16)(((v16i)t - (v16i)magic + 127) << 23);
+    v16 scale;
+    EXP_REDUCE(v16, v16i, splat, x, *r, scale);
+    return scale;
 }
 
 /* exp(x) for x <= 0; ~1 ulp (degree-7 Taylor polynomial). */
 static inline v16 vexp(v16 x) {
-    v16 r, scale = exp_reduce(x, &r);
-    v16 p = splat(1.0f / 5040.0f);
-    p = p * r + splat(1.0f / 720.0f);
-    p = p * r + splat(1.0f / 120.0f);
-    p = p * r + splat(1.0f / 24.0f);
-    p = p * r + splat(1.0f / 6.0f);
-    p = p * r + splat(0.5f);
-    p = p * r + splat(1.0f);
-    p = p * r + splat(1.0f);
+    v16 r, p, scale = exp_reduce(x, &r);
+    EXP_POLY7(splat, r, p);
     return p * scale;
 }
 
@@ -80,17 +93,32 @@ static inline v16 vexp_bf16(v16 x) {
     return p * scale;
 }
 
-static inline float hmax(v16 x) {
-    float m = x[0];
-    for (int i = 1; i < LANES; i++) m = x[i] > m ? x[i] : m;
-    return m;
-}
+/* Calls FN(args..., D) with D a compile-time constant for the common head sizes, so the inner
+   loops unroll for them; one definition for every kernel variant. */
+#define DISPATCH_HEAD_DIM(FN, D, ...)                                                                \
+    do {                                                                                          \
+        switch (D) {                                                                              \
+        case 16: FN(__VA_ARGS__, 16); break;                                                      \
+        case 32: FN(__VA_ARGS__, 32); break;                                                      \
+        case 64: FN(__VA_ARGS__, 64); break;                                                      \
+        default: FN(__VA_ARGS__, (D));                                                            \
+        }                                                                                         \
+    } while (0)
 
-static inline float hsum(v16 x) {
-    float s = 0.0f;
-    for (int i = 0; i < LANES; i++) s += x[i];
-    return s;
-}
+/* Horizontal maximum and sum of a vector, defined once per width. */
+#define DEFINE_HORIZONTAL(HMAX, HSUM, V, N)                                                          \
+    static inline float HMAX(V x) {                                                               \
+        float m = x[0];                                                                           \
+        for (int i = 1; i < (N); i++) m = x[i] > m ? x[i] : m;                                    \
+        return m;                                                                                 \
+    }                                                                                             \
+    static inline float HSUM(V x) {                                                               \
+        float s = 0.0f;                                                                           \
+        for (int i = 0; i < (N); i++) s += x[i];                                                  \
+        return s;                                                                                 \
+    }
+
+DEFINE_HORIZONTAL(hmax, hsum, v16, LANES)
 
 /* RoPE on the adjacent pairs (x[2t], x[2t+1]) of one row at position pos, as the complex product
    (a + ib)(c + is) with c, s from [S][D/2] tables; q and k arrive in pair order (layers.rope_pair_order).
@@ -264,12 +292,7 @@ static inline __attribute__((always_inline)) void run_item_d(const Job *j, long 
 }
 
 static void run_item(const Job *j, long item, float *kt, float *scores, long *kt_owner) {
-    switch (j->D) {
-    case 16: run_item_d(j, item, kt, scores, kt_owner, 16); break;
-    case 32: run_item_d(j, item, kt, scores, kt_owner, 32); break;
-    case 64: run_item_d(j, item, kt, scores, kt_owner, 64); break;
-    default: run_item_d(j, item, kt, scores, kt_owner, j->D);
-    }
+    DISPATCH_HEAD_DIM(run_item_d, j->D, j, item, kt, scores, kt_owner);
 }
 
 static int run_job(const void *arg, long begin, long end) {
@@ -400,12 +423,7 @@ static inline __attribute__((always_inline)) void back_item_d(const BackJob *j, 
 
 static void back_item(const BackJob *j, long bh, float *kt, float *vt, float *krot, float *pbuf, float *dsbuf,
                       float *dkacc, float *dvacc) {
-    switch (j->D) {
-    case 16: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, 16); break;
-    case 32: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, 32); break;
-    case 64: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, 64); break;
-    default: back_item_d(j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc, j->D);
-    }
+    DISPATCH_HEAD_DIM(back_item_d, j->D, j, bh, kt, vt, krot, pbuf, dsbuf, dkacc, dvacc);
 }
 
 static int run_back_job(const void *arg, long begin, long end) {
@@ -462,33 +480,13 @@ static inline v8 vmax8(v8 a, v8 b) { return (v8)_mm256_max_ps((__m256)a, (__m256
 /* vexp with 8 lanes: the same reduction and polynomial, so the same results lane by lane. */
 static inline v8 vexp8(v8 x) {
     x = vmax8(splat8(-87.0f), x); /* NaN stays NaN */
-    const v8 magic = splat8(12582912.0f);
-    v8 t = x * splat8(1.44269504088896341f) + magic;
-    v8 n = t - magic;
-    v8 r = x - n * splat8(0.693145751953125f) - n * splat8(1.428606765330187045e-06f);
-    v8 scale = (v8)(((v8i)t - (v8i)magic + 127) << 23);
-    v8 p = splat8(1.0f / 5040.0f);
-    p = p * r + splat8(1.0f / 720.0f);
-    p = p * r + splat8(1.0f / 120.0f);
-    p = p * r + splat8(1.0f / 24.0f);
-    p = p * r + splat8(1.0f / 6.0f);
-    p = p * r + splat8(0.5f);
-    p = p * r + splat8(1.0f);
-    p = p * r + splat8(1.0f);
+    v8 r, p, scale;
+    EXP_REDUCE(v8, v8i, splat8, x, r, scale);
+    EXP_POLY7(splat8, r, p);
     return p * scale;
 }
 
-static inline float hmax8(v8 x) {
-    float m = x[0];
-    for (int i = 1; i < LANES8; i++) m = x[i] > m ? x[i] : m;
-    return m;
-}
-
-static inline float hsum8(v8 x) {
-    float s = 0.0f;
-    for (int i = 0; i < LANES8; i++) s += x[i];
-    return s;
-}
+DEFINE_HORIZONTAL(hmax8, hsum8, v8, LANES8)
 
 /* Lanes at or past key S (padding): 'pad' there, x elsewhere. */
 static inline v8 pad_keys8(v8 x, long first, long S, float pad) {
@@ -601,12 +599,7 @@ static inline __attribute__((always_inline)) void run_item8_d(const Job *j, long
 }
 
 static void run_item8(const Job *j, long item, float *kt, float *scores, long *kt_owner) {
-    switch (j->D) {
-    case 16: run_item8_d(j, item, kt, scores, kt_owner, 16); break;
-    case 32: run_item8_d(j, item, kt, scores, kt_owner, 32); break;
-    case 64: run_item8_d(j, item, kt, scores, kt_owner, 64); break;
-    default: run_item8_d(j, item, kt, scores, kt_owner, j->D);
-    }
+    DISPATCH_HEAD_DIM(run_item8_d, j->D, j, item, kt, scores, kt_owner);
 }
 
 static int run_job8(const void *arg, long begin, long end) {
@@ -743,12 +736,7 @@ static inline __attribute__((always_inline)) void back_item8_d(const BackJob *j,
 }
 
 static void back_item8(const BackJob *j, long bh, const Back8 *w) {
-    switch (j->D) {
-    case 16: back_item8_d(j, bh, w, 16); break;
-    case 32: back_item8_d(j, bh, w, 32); break;
-    case 64: back_item8_d(j, bh, w, 64); break;
-    default: back_item8_d(j, bh, w, j->D);
-    }
+    DISPATCH_HEAD_DIM(back_item8_d, j->D, j, bh, w);
 }
 
 static int run_back_job8(const void *arg, long begin, long end) {
@@ -977,12 +965,7 @@ static inline __attribute__((always_inline)) void run_item16_d(const Job16 *j, l
 
 static void run_item16(const Job16 *j, long item, uint16_t *kp, uint16_t *vp, float *scores, uint16_t *pb,
                        const float *ce, const float *se, long *owner) {
-    switch (j->D) {
-    case 16: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, 16); break;
-    case 32: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, 32); break;
-    case 64: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, 64); break;
-    default: run_item16_d(j, item, kp, vp, scores, pb, ce, se, owner, j->D);
-    }
+    DISPATCH_HEAD_DIM(run_item16_d, j->D, j, item, kp, vp, scores, pb, ce, se, owner);
 }
 
 static int run_job16(const void *arg, long begin, long end) {
