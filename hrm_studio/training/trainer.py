@@ -39,6 +39,7 @@ from hrm_studio.runstore.keys import TIMING_KEYS, CheckpointKind, HistoryKey, Ru
 from hrm_studio.runstore.run_dir import RunDir, run_name_stem
 from hrm_studio.runstore.writer import RunSnapshot, RunWriter
 from hrm_studio.training import arc_pass, checkpoint as ckpt, fine_tune
+from hrm_studio.training.device import bfloat16_note
 from hrm_studio.training.control import RunControl
 from hrm_studio.training.curriculum_levels import CurriculumLevels
 from hrm_studio.training.data_source import load_data, shape_of
@@ -230,7 +231,9 @@ class Trainer(RunControl):
                            test_size=len(data.test), task=data.info.to_dict(), start_epoch=self.state.epoch,
                            device=self._exchange.describe()))
         kernel_note = attention_kernel(self.config.train.attention_kernel)[1]  # the build is cached: this only reads why
-        for kind, note in (("attention_kernel_unavailable", kernel_note), (fine_tune.NOTICE_KIND, self._start.note)):
+        dtype_note = bfloat16_note(self.config.model.forward_dtype, self._exchange.device)
+        for kind, note in (("attention_kernel_unavailable", kernel_note), (fine_tune.NOTICE_KIND, self._start.note),
+                           ("bfloat16_emulated", dtype_note)):
             if note:
                 self._notice(kind, note)
 

@@ -97,3 +97,21 @@ def test_a_cuda_checkpoint_loads_on_the_cpu(tmp_path) -> None:
     path = tmp_path / "cuda.pt"
     torch.save({"w": torch.ones(2, device="cuda")}, path)
     assert ckpt.torch_load_safely(path)["w"].device.type == "cpu"
+
+
+@pytest.mark.parametrize("has_bf16", [False, True])
+def test_a_bfloat16_run_on_a_cpu_without_bf16_instructions_is_told_why_it_is_slow(
+        tiny_config, tmp_path, monkeypatch: pytest.MonkeyPatch, has_bf16: bool) -> None:
+    from hrm_studio.events import Notice
+    from hrm_studio.training.trainer import Trainer
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: has_bf16)
+    config = tiny_config.copy()
+    config.train.epochs = 1
+    config.model.forward_dtype = "bfloat16"
+    notices: list[Notice] = []
+    Trainer(config, tmp_path / "run", on_event=lambda e: notices.append(e) if isinstance(e, Notice) else None).fit()
+    emulated = [n for n in notices if n.kind == "bfloat16_emulated"]
+    assert len(emulated) == (0 if has_bf16 else 1)
+    if emulated:
+        assert "float32" in emulated[0].message and "slower" in emulated[0].message
