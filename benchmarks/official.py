@@ -134,7 +134,9 @@ _KINDS = (("attention", ("attention", "attn", "_flash")), ("linear layers", ("at
 
 
 def _kind(name: str) -> str:
-    if name == "q_target_pass":  # a named range: its self time is the Python and dispatch between its ops
+    from hrm_studio.model.profiling import Q_TARGET_PASS  # torch only in the child processes
+
+    if name == Q_TARGET_PASS:  # a named range: its self time is the Python and dispatch between its ops
         return "Python, dispatch (between ops)"
     lowered = name.lower()
     return next((kind for kind, parts in _KINDS if any(p in lowered for p in parts)), "elementwise, copies, other")
@@ -147,6 +149,8 @@ def profile_child(preset: str | None, settings: dict, steps: int = 1, threads: i
     one warm-up step."""
     import torch
     from torch.profiler import ProfilerActivity, profile
+
+    from hrm_studio.model.profiling import Q_TARGET_PASS
 
     torch.set_num_threads(threads)
     config = _config(preset, settings)
@@ -174,7 +178,7 @@ def profile_child(preset: str | None, settings: dict, steps: int = 1, threads: i
     kinds["Python, dispatch (between ops)"] = kinds.get("Python, dispatch (between ops)", 0.0) + outside
     total += outside
     print(f"{steps} step(s) in {wall:.2f} s under the profiler; shares of the wall time; optimiser step (whole) "
-          f"{step_total / total:.1%}; Q-target pass (whole) {whole.get('q_target_pass', 0.0) / total:.1%}")
+          f"{step_total / total:.1%}; Q-target pass (whole) {whole.get(Q_TARGET_PASS, 0.0) / total:.1%}")
     for kind, spent in sorted(kinds.items(), key=lambda kv: -kv[1]):
         print(f"  {kind:28} {spent / total:6.1%}")
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))

@@ -25,6 +25,7 @@ from torch import nn
 from .layers import (
     Attention, AttentionKernel, CastedEmbedding, CastedLinear, CosSin, RotaryEmbedding, trunc_normal_init_,
 )
+from .profiling import Q_TARGET_PASS, profiled
 from .puzzle_embedding import PuzzleEmbedding
 
 __all__ = ["Batch", "InnerCarry", "ACTCarry", "SegmentRecorder", "RecurrentCore", "ACTModel", "LEARNED_POS_SCALE"]
@@ -262,7 +263,7 @@ class ACTModel(nn.Module):
                 if self.bootstraps_q_target:
                     # Bootstrapped Q target from one more segment (no replay buffer / target net:
                     # the batch's many rows play the role of parallel environments).
-                    with torch.profiler.record_function("q_target_pass"):  # named for `make bench` profiles
+                    with profiled(Q_TARGET_PASS):
                         next_halt, next_continue = self.inner.q_values(inner_carry, current_data)
                     outputs["target_q_continue"] = torch.sigmoid(
                         torch.where(is_last_step, next_halt, torch.maximum(next_halt, next_continue))

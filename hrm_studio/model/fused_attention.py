@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from ..kernels import abi
 from .layers import CosSin, rotate_pairs
+from .profiling import KERNEL_NO_GRAD, profiled
 
 __all__ = ["FusedAttention"]
 
@@ -157,5 +158,5 @@ class FusedAttention:
             cos, sin = cos_sin[0][:, :half].contiguous(), cos_sin[1][:, :half].contiguous()
         if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
             return _KernelAttention.apply(q, k, v, cos, sin, self)
-        with torch.profiler.record_function("_KernelAttention (no grad)"):  # a ctypes call: name it for profiles
+        with profiled(KERNEL_NO_GRAD):
             return self.run(q, k, v, (cos, sin))[0]
