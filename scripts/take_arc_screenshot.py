@@ -15,16 +15,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
-
 from hrm_studio.config import RunConfig
 from hrm_studio.data.arc import build_arc_dataset, load_source, select_tasks
-from hrm_studio.gui.shell.main_window import MainWindow
 from hrm_studio.gui.shell.qt_app import create_application, dispose
-from hrm_studio.gui.shell.screenshot import save_window
+from hrm_studio.gui.shell.scripting import (
+    save_and_close,
+    scripted_window,
+    train_to_end,
+    wait_until,
+)
 from hrm_studio.gui.shell.self_test import settle_predictions
-from hrm_studio.gui.shell.user_state import UserState
 
 WIDTH, HEIGHT = 1600, 1000
 TASKS = ("007bbfb7", "017c7c7b", "00576224", "12997ef3")   # 2 training, 2 evaluation tasks
@@ -42,18 +42,6 @@ def config_for(dataset_dir: Path) -> RunConfig:
     })
 
 
-def wait_for(condition, timeout_ms: int = TIMEOUT_MS) -> bool:
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.setInterval(50)
-    timer.timeout.connect(lambda: loop.quit() if condition() else None)
-    timer.start()
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
-    timer.stop()
-    return bool(condition())
-
-
 def best_task(views) -> str:
     """The task whose right answer ranks best; among equals, the one with most candidates."""
     def key(task):
@@ -67,24 +55,14 @@ def shoot(out: Path) -> bool:
         dataset = Path(tmp) / "arc-4"
         summary = build_arc_dataset(select_tasks(load_source("arc-agi-1"), task_ids=list(TASKS)), dataset,
                                     num_aug=NUM_AUG, seed=0)
-        window = MainWindow(UserState(None), runs_root=Path(tmp) / "runs")
-        window.confirm = lambda *_: True
-        window.resize(WIDTH, HEIGHT)
-        window.settings.set_config(config_for(dataset))
-        window.show()
-        window.show_tab("predictions")
-        loop = QEventLoop()
-        window.controller.ended.connect(lambda *_: loop.quit())
-        QTimer.singleShot(TIMEOUT_MS, loop.quit)
-        if not window.start():
-            print(f"cannot start: {window.start_blocker()}", file=sys.stderr)
-            dispose(window)
-            return False
-        loop.exec()
-        window.settings_dock.hide()   # the viewer gets the whole width, as a person inspecting would
-        problem = settle_predictions(window, summary.test_examples)
+        window = scripted_window(Path(tmp) / "runs", size=(WIDTH, HEIGHT), config=config_for(dataset),
+                                 tab="predictions")
+        problem = train_to_end(window, TIMEOUT_MS)
+        if problem is None:
+            window.settings_dock.hide()   # the viewer gets the whole width, as a person inspecting would
+            problem = settle_predictions(window, summary.test_examples)
         arc = window.predictions.arc
-        if problem is None and not wait_for(lambda: arc.view.views is not None and not arc.jobs.busy):
+        if problem is None and not wait_until(lambda: arc.view.views is not None and not arc.jobs.busy, TIMEOUT_MS):
             problem = "the ARC task view was never shown."
         if problem:
             print(problem, file=sys.stderr)
@@ -96,10 +74,7 @@ def shoot(out: Path) -> bool:
         turned = [i for i, a in enumerate(test.augmentations) if a.augmentation.k != 0] if test else []
         if turned:
             arc.view.aug_slider.setValue(turned[0])
-        QApplication.instance().processEvents()
-        save_window(window, out)
-        print(f"saved {out}", flush=True)
-        dispose(window)
+        save_and_close(window, out)
     return True
 
 

@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from hrm_studio.cli import main as cli_main
@@ -30,7 +29,7 @@ from hrm_studio.evaluation.difficulty import split_violations
 from hrm_studio.gui.shell.main_window import MainWindow
 from hrm_studio.gui.shell.qt_app import create_application, dispose
 from hrm_studio.gui.shell.screenshot import save_window
-from hrm_studio.gui.shell.user_state import UserState
+from hrm_studio.gui.shell.scripting import scripted_window, wait_until
 from hrm_studio.presets import preset_config
 
 WIDTH, HEIGHT = 1600, 1000
@@ -60,21 +59,10 @@ def train(work: Path, run: Path) -> int:
     return cli_main(["train", "--config", str(settings), "--quiet", "--overwrite", "--out", str(run)])
 
 
-def wait_until(check: callable, timeout_s: float) -> bool:
-    loop, timer = QEventLoop(), QTimer()
-    timer.setInterval(50)
-    timer.timeout.connect(lambda: loop.quit() if check() else None)
-    timer.start()
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    timer.stop()
-    return bool(check())
-
-
 def show_difficulty(window: MainWindow) -> str:
     """The Difficulty view and a prediction that breaks a rule; '' or what went wrong."""
     tab = window.predictions
-    if not wait_until(lambda: tab.current_set() is not None and not window.prediction_jobs.busy, 600):
+    if not wait_until(lambda: tab.current_set() is not None and not window.prediction_jobs.busy, 600_000):
         return "the Predictions tab never showed the held-out puzzles."
     window.show_tab("predictions")   # after the run folder has opened (it shows the Metrics tab first)
     window.settings_dock.hide()      # the viewer gets the whole width, as a person inspecting would
@@ -96,7 +84,7 @@ def show_segments(window: MainWindow) -> str:
     trained = tab.current_set().steps
     segments.spin.setValue(2 * trained)
     segments.run_button.click()
-    if not wait_until(lambda: tab.current_set().steps == 2 * trained and not window.prediction_jobs.busy, 600):
+    if not wait_until(lambda: tab.current_set().steps == 2 * trained and not window.prediction_jobs.busy, 600_000):
         return "the evaluation with more segments never arrived."
     tab.summaries.setCurrentWidget(segments)
     QApplication.instance().processEvents()
@@ -115,10 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (run / "checkpoints" / "final.pt").is_file() and train(work, run) != 0:
             return 1
         create_application()
-        window = MainWindow(UserState(None), runs_root=Path(tmp) / "runs")
-        window.confirm = lambda *_: True
-        window.resize(WIDTH, HEIGHT)
-        window.show()
+        window = scripted_window(Path(tmp) / "runs", size=(WIDTH, HEIGHT))
         window.open_run_folder(run)
         problem = show_difficulty(window)
         if not problem:

@@ -14,31 +14,19 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-from PySide6.QtCore import QEventLoop, QTimer
 
 from hrm_studio.config import RunConfig
-from hrm_studio.gui.shell.main_window import MainWindow
-from hrm_studio.gui.shell.qt_app import create_application, dispose
+from hrm_studio.gui.shell.qt_app import create_application
 from hrm_studio.gui.shell.screenshot import save_window
-from hrm_studio.gui.shell.user_state import UserState
+from hrm_studio.gui.shell.scripting import (
+    pause,
+    save_and_close,
+    scripted_window,
+    wait_for_signal,
+)
 
 WIDTH, HEIGHT = 1500, 900
 TIMEOUT_MS = 300_000
-
-
-def wait_for(signal: Any, timeout_ms: int = TIMEOUT_MS) -> None:
-    loop = QEventLoop()
-    signal.connect(lambda *_: loop.quit())
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
-
-
-def settle(ms: int = 400) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def interesting_puzzle(run: Path, segments: int, tries: int = 40) -> int:
@@ -58,12 +46,9 @@ def interesting_puzzle(run: Path, segments: int, tries: int = 40) -> int:
 
 
 def shoot(run: Path, out: Path, extra: int) -> int:
-    window = MainWindow(UserState(None), runs_root=run.parent)
-    window.confirm = lambda *_: True
-    window.resize(WIDTH, HEIGHT)
-    window.show()
+    window = scripted_window(run.parent, size=(WIDTH, HEIGHT))
     window.open_run_folder(run)
-    wait_for(window.opened)
+    wait_for_signal(window.opened, TIMEOUT_MS)
     window.settings_dock.hide()
     trained = window.settings.config().model.halt_max_steps
     index = interesting_puzzle(run, trained + extra)
@@ -71,30 +56,29 @@ def shoot(run: Path, out: Path, extra: int) -> int:
     control.follow_prediction("test", index)
     tab.extra_box.setValue(extra)
     window.show_tab("inspector")
-    wait_for(control.trace_shown)
+    wait_for_signal(control.trace_shown, TIMEOUT_MS)
     tab.pages.setCurrentIndex(2)
     control.compute_curve()
-    wait_for(window.model_jobs.busy_changed)
-    settle()
+    wait_for_signal(window.model_jobs.busy_changed, TIMEOUT_MS)
+    pause(400)
     tab.set_step(max(tab.trace.settled_step or 1, 1) - 1 if tab.trace is not None else 0)
-    settle()
+    pause(400)
     save_window(window, out / "inspector-timeline.png")
     tab.pages.setCurrentIndex(0)
     tab.grids.views["answer"].cell_clicked.emit(int(len(tab.inputs) // 2) if tab.inputs is not None else 0)
-    settle(1500)
+    pause(1500)
     save_window(window, out / "inspector-dynamics.png")
     window.editor.extra_box.setValue(extra)
     window.show_tab("editor")
-    wait_for(window.editor_control.answered)
+    wait_for_signal(window.editor_control.answered, TIMEOUT_MS)
     editor = window.editor_control
     cell = int(next(i for i, ok in enumerate(window.editor.paint_view.editable) if ok))
     token = editor.tokens[0] if editor.inputs[cell] != editor.tokens[0] else editor.tokens[-1]
     editor.edit(cell, token)
-    wait_for(editor.answered)
+    wait_for_signal(editor.answered, TIMEOUT_MS)
     window.editor.paint_view.setFocus()
-    settle()
-    save_window(window, out / "editor.png")
-    dispose(window)
+    pause(400)
+    save_and_close(window, out / "editor.png")
     return 0
 
 

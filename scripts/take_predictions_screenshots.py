@@ -13,18 +13,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
-
 from hrm_studio.config import RunConfig
 from hrm_studio.gui.shell.qt_app import create_application, dispose
-from hrm_studio.gui.shell.main_window import MainWindow
-from hrm_studio.gui.shell.screenshot import save_window
+from hrm_studio.gui.shell.scripting import save_and_close, scripted_window, train_to_end
 from hrm_studio.gui.shell.self_test import settle_predictions
-from hrm_studio.gui.shell.user_state import UserState
 from hrm_studio.presets import preset_config
 
 WIDTH, HEIGHT = 1600, 1000
+TIMEOUT_MS = 600_000
 SCENES: dict[str, RunConfig] = {
     "copy-increment": RunConfig.from_dict(
         {"data": {"train_size": 300, "test_size": 60}, "model": {"halt_max_steps": 4},
@@ -42,30 +38,16 @@ SCENES: dict[str, RunConfig] = {
 
 def shoot(task: str, config: RunConfig, out: Path) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(UserState(None), runs_root=Path(tmp))
-        window.confirm = lambda *_: True
-        window.resize(WIDTH, HEIGHT)
-        window.settings.set_config(config)
-        window.show()
-        window.show_tab("predictions")
-        loop = QEventLoop()
-        window.controller.ended.connect(lambda *_: loop.quit())
-        QTimer.singleShot(600_000, loop.quit)
-        if not window.start():
-            print(f"{task}: cannot start: {window.start_blocker()}", file=sys.stderr)
-            dispose(window)
-            return False
-        loop.exec()
-        window.settings_dock.hide()   # the viewer gets the whole width, as a person inspecting would
-        problem = settle_predictions(window, config.data.test_size)
+        window = scripted_window(Path(tmp), size=(WIDTH, HEIGHT), config=config, tab="predictions")
+        problem = train_to_end(window, TIMEOUT_MS)
+        if problem is None:
+            window.settings_dock.hide()   # the viewer gets the whole width, as a person inspecting would
+            problem = settle_predictions(window, config.data.test_size)
         if problem:
             print(f"{task}: {problem}", file=sys.stderr)
             dispose(window)
             return False
-        QApplication.instance().processEvents()
-        save_window(window, out)
-        print(f"saved {out}", flush=True)
-        dispose(window)
+        save_and_close(window, out)
     return True
 
 

@@ -13,14 +13,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from hrm_studio.config import RunConfig
 from hrm_studio.gui.shell.qt_app import create_application, dispose
-from hrm_studio.gui.shell.main_window import MainWindow
-from hrm_studio.gui.shell.screenshot import save_window
-from hrm_studio.gui.shell.user_state import UserState
+from hrm_studio.gui.shell.scripting import (
+    save_and_close,
+    scripted_window,
+    wait_for_signal,
+)
 from hrm_studio.presets import preset_config
 
 WIDTH, HEIGHT = 1600, 1000
@@ -55,30 +57,21 @@ def shoot(out: Path, epochs: int, keep: Path | None = None, runs: list[Path] | N
     with tempfile.TemporaryDirectory() as tmp:
         root = runs[0].parent if runs else keep or Path(tmp) / "runs"
         folders = runs or train_variants(root, epochs)
-        window = MainWindow(UserState(None), runs_root=root)
-        window.confirm = lambda *_: True
-        window.resize(WIDTH, HEIGHT)
+        window = scripted_window(root, size=(WIDTH, HEIGHT))
         window.settings_dock.hide()      # the comparison is the subject: give it the whole width
-        window.show()
         window.show_tab("runs")
         tab = window.runs_tab
         tab.refresh()
         tab.select(folders)
-        loop = QEventLoop()
-        tab.compare_shown.connect(loop.quit)
-        QTimer.singleShot(60_000, loop.quit)
-        tab.compare(folders)
-        loop.exec()
-        if not tab.comparing:
+        QTimer.singleShot(0, lambda: tab.compare(folders))
+        if not wait_for_signal(tab.compare_shown, 60_000) or not tab.comparing:
             print("the comparison did not open", file=sys.stderr)
             dispose(window)
             return False
         tab.compare_view.dashboard.set_smoothing(0.3)
         for _ in range(5):
             QApplication.instance().processEvents()
-        save_window(window, out)
-        print(f"saved {out}", flush=True)
-        dispose(window)
+        save_and_close(window, out)
     return True
 
 

@@ -14,12 +14,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 
-from hrm_studio.gui.shell.qt_app import create_application, dispose
-from hrm_studio.gui.shell.main_window import MainWindow
-from hrm_studio.gui.shell.screenshot import save_window
-from hrm_studio.gui.shell.user_state import UserState
-from hrm_studio.presets import preset_config
 from hrm_studio.events import EpochEnd
+from hrm_studio.gui.shell.qt_app import create_application, dispose
+from hrm_studio.gui.shell.screenshot import save_window
+from hrm_studio.gui.shell.scripting import scripted_window
+from hrm_studio.presets import preset_config
 
 WIDTH, HEIGHT = 1280, 720   # a laptop screen: what most people first see the window on
 
@@ -35,12 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     config.set("num_threads", 1)
     config.set("stop_at_exact", 0.0)
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(UserState(None), runs_root=Path(tmp))
-        window.confirm = lambda *_: True
-        window.resize(WIDTH, HEIGHT)
+        window = scripted_window(Path(tmp), size=(WIDTH, HEIGHT))
         window.settings.apply_preset("quick-demo")
         window.settings.set_config(config)
-        window.show()
         loop = QEventLoop()
         seen = {"epochs": 0}
 

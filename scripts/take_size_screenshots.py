@@ -14,25 +14,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from hrm_studio.gui.shell.main_window import MainWindow
 from hrm_studio.gui.shell.qt_app import create_application, dispose
 from hrm_studio.gui.shell.screenshot import save_window
+from hrm_studio.gui.shell.scripting import pause, scripted_window, train_to_end
 from hrm_studio.gui.shell.self_test import settle_predictions
-from hrm_studio.gui.shell.user_state import UserState
 from hrm_studio.gui.shell.window_layout import TABS
 from hrm_studio.presets import preset_config
 
 SIZES = ((1280, 720), (1024, 640))
-
-
-def settle(ms: int = 300) -> None:
-    """Let resizes, refits and repaints land before a picture is taken."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def train_demo(window: MainWindow, epochs: int) -> bool:
@@ -41,15 +33,10 @@ def train_demo(window: MainWindow, epochs: int) -> bool:
         config.set(name, value)
     window.settings.apply_preset("quick-demo")
     window.settings.set_config(config)
-    loop = QEventLoop()
-    window.controller.ended.connect(lambda *_: loop.quit())
-    QTimer.singleShot(300_000, loop.quit)
-    if not window.start():
-        print(f"cannot start: {window.start_blocker()}", file=sys.stderr)
-        return False
-    loop.exec()
-    window.show_tab("predictions")
-    problem = settle_predictions(window, config.data.test_size)
+    problem = train_to_end(window, 300_000)
+    if problem is None:
+        window.show_tab("predictions")
+        problem = settle_predictions(window, config.data.test_size)
     if problem:
         print(problem, file=sys.stderr)
         return False
@@ -62,7 +49,7 @@ def shoot(window: MainWindow, out_dir: Path) -> bool:
         window.resize(width, height)
         for tab in TABS:
             window.show_tab(tab)
-            settle()
+            pause(300)
             if window.size().toTuple() != (width, height):
                 print(f"the window cannot be {width}×{height} on the {tab} tab: it stays "
                       f"{window.width()}×{window.height()}", file=sys.stderr)
@@ -79,14 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     create_application()
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(UserState(None), runs_root=Path(tmp))
-        window.confirm = lambda *_: True
-        window.resize(*SIZES[0])
-        window.show()
+        window = scripted_window(Path(tmp), size=SIZES[0])
         ok = train_demo(window, args.epochs)
         if ok:
             window.runs_tab.refresh()
-            settle(1000)
+            pause(1000)
             QApplication.instance().processEvents()
             ok = shoot(window, Path(args.out_dir))
         dispose(window)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from hrm_studio.config import RunConfig
+from hrm_studio.gui.shell.scripting import wait_until
 from hrm_studio.presets import preset_config
 
 TIMEOUT_S = 180
@@ -48,20 +49,12 @@ def settle_predictions(window: Any, expected: int, timeout_s: float = TIMEOUT_S)
     """Wait until the Predictions tab shows the whole held-out split, then select a wrong
     puzzle (when there is one) part-way through its segments. Returns what went wrong, or None."""
     tab = window.predictions
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.setInterval(50)
 
-    def check() -> None:
+    def shown() -> bool:
         current = tab.current_set()
-        if current is not None and current.complete and not window.prediction_jobs.busy:
-            loop.quit()
+        return current is not None and current.complete and not window.prediction_jobs.busy
 
-    timer.timeout.connect(check)
-    timer.start()
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    timer.stop()
+    wait_until(shown, int(timeout_s * 1000))
     current = tab.current_set()
     if current is None or not current.complete:
         return "the Predictions tab never showed the evaluated held-out puzzles."
@@ -76,8 +69,8 @@ def settle_predictions(window: Any, expected: int, timeout_s: float = TIMEOUT_S)
 
 def run_self_test(app: QApplication, screenshot: Path | None = None, show: str | None = None,
                   timeout_s: float = TIMEOUT_S) -> int:
-    from hrm_studio.gui.shell.qt_app import dispose
     from hrm_studio.gui.shell.main_window import MainWindow
+    from hrm_studio.gui.shell.qt_app import dispose
     from hrm_studio.gui.shell.screenshot import save_window
     from hrm_studio.gui.shell.user_state import UserState
 
