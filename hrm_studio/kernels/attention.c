@@ -211,17 +211,38 @@ typedef struct {
     long chunks;
 } Job;
 
+/* Where one forward work item reads and writes: its (batch, head), the query rows [q0, q1) of its
+   chunk, and the element offsets of that head's q / k / v rows. Written once for the float32
+   paths (16- and 8-lane) and the bfloat16 one, whose jobs share these fields. */
+typedef struct {
+    long bh, b, h, q0, q1, qo, ko, vo;
+} Item;
+
+static inline Item job_item(long item, long chunks, long S, long H, const long qs[3], const long ks[3],
+                            const long vs[3]) {
+    Item it;
+    it.bh = item / chunks;
+    it.b = it.bh / H;
+    it.h = it.bh % H;
+    const long per = (S + chunks - 1) / chunks;
+    it.q0 = (item % chunks) * per;
+    it.q1 = it.q0 + per < S ? it.q0 + per : S;
+    it.qo = it.b * qs[0] + it.h * qs[2];
+    it.ko = it.b * ks[0] + it.h * ks[2];
+    it.vo = it.b * vs[0] + it.h * vs[2];
+    return it;
+}
+#define JOB_ITEM(j, item) job_item(item, (j)->chunks, (j)->S, (j)->H, (j)->qs, (j)->ks, (j)->vs)
+
 /* The item's work with the head size D as an argument: inlined into run_item with D a constant
    for the common sizes, so the compiler unrolls the head-dimension loops (measured: ~7 %). */
 static inline __attribute__((always_inline)) void run_item_d(const Job *j, long item, float *kt, float *scores,
                                                               long *kt_owner, const long D) {
     const long S = j->S, H = j->H;
     const long Sp = (S + LANES - 1) / LANES * LANES;
-    const long bh = item / j->chunks, chunk = item % j->chunks;
-    const long b = bh / H, h = bh % H;
-    const float *qb = j->q + b * j->qs[0] + h * j->qs[2];
-    const float *kb = j->k + b * j->ks[0] + h * j->ks[2];
-    const float *vb = j->v + b * j->vs[0] + h * j->vs[2];
+    const Item it = JOB_ITEM(j, item);
+    const long bh = it.bh, b = it.b, h = it.h, q0 = it.q0, q1 = it.q1;
+    const float *qb = j->q + it.qo, *kb = j->k + it.ko, *vb = j->v + it.vo;
     if (*kt_owner != bh) { /* K transposed to [D][Sp], padded keys score -inf via the max below */
         for (long s = 0; s < S; s++) {
             float row[128];
@@ -232,8 +253,6 @@ static inline __attribute__((always_inline)) void run_item_d(const Job *j, long 
             for (long d = 0; d < D; d++) kt[d * Sp + s] = 0.0f;
         *kt_owner = bh;
     }
-    const long per = (S + j->chunks - 1) / j->chunks;
-    const long q0 = chunk * per, q1 = q0 + per < S ? q0 + per : S;
     const long DV = D / LANES;
     for (long i0 = q0; i0 < q1; i0 += ROWS) {
         const long rows = q1 - i0 < ROWS ? q1 - i0 : ROWS;
@@ -295,18 +314,26 @@ static void run_item(const Job *j, long item, float *kt, float *scores, long *kt
     DISPATCH_HEAD_DIM(run_item_d, j->D, j, item, kt, scores, kt_owner);
 }
 
-static int run_job(const void *arg, long begin, long end) {
-    const Job *j = (const Job *)arg;
-    const long Sp = (j->S + LANES - 1) / LANES * LANES;
-    float *kt = aligned_alloc(64, sizeof(float) * (size_t)(j->D * Sp));
-    float *scores = aligned_alloc(64, sizeof(float) * (size_t)(ROWS * Sp));
+/* One thread's slice of forward items with its own scratch: K (transposed, and V for the 8-lane
+   path) of the (batch, head) it is on, kept while consecutive items share it, and one tile's scores. */
+typedef void (*ItemFn)(const Job *j, long item, float *kt, float *scores, long *kt_owner);
+
+static int forward_items(const Job *j, long begin, long end, ItemFn fn, long kt_floats, long score_floats) {
+    float *kt = aligned_alloc(64, sizeof(float) * (size_t)kt_floats);
+    float *scores = aligned_alloc(64, sizeof(float) * (size_t)score_floats);
     long owner = -1;
     const int ok = kt && scores;
     if (ok)
-        for (long item = begin; item < end; item++) run_item(j, item, kt, scores, &owner);
+        for (long item = begin; item < end; item++) fn(j, item, kt, scores, &owner);
     free(kt);
     free(scores);
     return ok ? HRM_OK : HRM_NO_MEMORY;
+}
+
+static int run_job(const void *arg, long begin, long end) {
+    const Job *j = (const Job *)arg;
+    const long Sp = (j->S + LANES - 1) / LANES * LANES;
+    return forward_items(j, begin, end, run_item, j->D * Sp, ROWS * Sp);
 }
 
 /* ---- backward ----------------------------------------------------------------------------
@@ -542,11 +569,9 @@ static inline __attribute__((always_inline)) void run_item8_d(const Job *j, long
                                                                long *kt_owner, const long D) {
     const long S = j->S, H = j->H;
     const long Sp = (S + KEYS8 - 1) / KEYS8 * KEYS8;
-    const long bh = item / j->chunks, chunk = item % j->chunks;
-    const long b = bh / H, h = bh % H;
-    const float *qb = j->q + b * j->qs[0] + h * j->qs[2];
-    const float *kb = j->k + b * j->ks[0] + h * j->ks[2];
-    const float *vb = j->v + b * j->vs[0] + h * j->vs[2];
+    const Item it = JOB_ITEM(j, item);
+    const long bh = it.bh, b = it.b, h = it.h, q0 = it.q0, q1 = it.q1;
+    const float *qb = j->q + it.qo, *kb = j->k + it.ko, *vb = j->v + it.vo;
     float *vc = kt + D * Sp;
     if (*kt_owner != bh) { /* padding keys zero (their scores become -inf) */
         for (long s = 0; s < Sp; s++) {
@@ -557,8 +582,6 @@ static inline __attribute__((always_inline)) void run_item8_d(const Job *j, long
         }
         *kt_owner = bh;
     }
-    const long per = (S + j->chunks - 1) / j->chunks;
-    const long q0 = chunk * per, q1 = q0 + per < S ? q0 + per : S;
     for (long i0 = q0; i0 < q1; i0 += ROWS8) {
         const long rows = q1 - i0 < ROWS8 ? q1 - i0 : ROWS8;
         float qr[ROWS8][128], m[ROWS8], inv[ROWS8];
@@ -605,15 +628,7 @@ static void run_item8(const Job *j, long item, float *kt, float *scores, long *k
 static int run_job8(const void *arg, long begin, long end) {
     const Job *j = (const Job *)arg;
     const long Sp = (j->S + KEYS8 - 1) / KEYS8 * KEYS8;
-    float *kt = aligned_alloc(64, sizeof(float) * (size_t)(2 * j->D * Sp));
-    float *scores = aligned_alloc(64, sizeof(float) * (size_t)(ROWS8 * Sp));
-    long owner = -1;
-    const int ok = kt && scores;
-    if (ok)
-        for (long item = begin; item < end; item++) run_item8(j, item, kt, scores, &owner);
-    free(kt);
-    free(scores);
-    return ok ? HRM_OK : HRM_NO_MEMORY;
+    return forward_items(j, begin, end, run_item8, 2 * j->D * Sp, ROWS8 * Sp);
 }
 
 /* Backward scratch of one thread: K and V transposed [D][Sp], rotated K [S][D], p and ds of one
@@ -864,11 +879,9 @@ static inline __attribute__((always_inline)) void run_item16_d(const Job16 *j, l
                                                                 const long D) {
     const long S = j->S, H = j->H;
     const long Sp = (S + 2 * LANES - 1) / (2 * LANES) * (2 * LANES); /* even key pairs, whole vectors */
-    const long bh = item / j->chunks, chunk = item % j->chunks;
-    const long b = bh / H, h = bh % H, DV = D / LANES, DP = D / 2;
-    const uint16_t *qb = j->q + b * j->qs[0] + h * j->qs[2];
-    const uint16_t *kb = j->k + b * j->ks[0] + h * j->ks[2];
-    const uint16_t *vb = j->v + b * j->vs[0] + h * j->vs[2];
+    const Item it = JOB_ITEM(j, item);
+    const long bh = it.bh, b = it.b, h = it.h, q0 = it.q0, q1 = it.q1, DV = D / LANES, DP = D / 2;
+    const uint16_t *qb = j->q + it.qo, *kb = j->k + it.ko, *vb = j->v + it.vo;
     if (*owner != bh) {
         /* kp[(t * Sp + key) * 2 + e] = k[key][2t + e];  vp[((dv * Sp/2 + m) * 16 + d) * 2 + e] = v[2m + e][dv*16 + d] */
         for (long key = 0; key < Sp; key++) {
@@ -892,8 +905,6 @@ static inline __attribute__((always_inline)) void run_item16_d(const Job16 *j, l
             }
         *owner = bh;
     }
-    const long per = (S + j->chunks - 1) / j->chunks;
-    const long q0 = chunk * per, q1 = q0 + per < S ? q0 + per : S;
     const __m512 scale = _mm512_set1_ps(j->scale);
     for (long i0 = q0; i0 < q1; i0 += ROWS) {
         const long rows = q1 - i0 < ROWS ? q1 - i0 : ROWS;
