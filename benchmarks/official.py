@@ -14,14 +14,13 @@ import json
 import time
 from typing import Any, Callable, Iterator
 
-from benchmarks.core import Figure, _child, figure
+from benchmarks.core import Figure, _child, figure, fixed_batch
 
 
 def _our_step(config: Any) -> tuple[Callable[[], float], Any, dict, Any]:
     """Our model, optimiser and step on a fixed batch (the trainer's step: forward, loss ÷ batch,
     backward, optimiser, puzzle-embedding sign-SGD; the ACT carry kept). Also returns the loss head,
     the batch and the model config, for the reference."""
-    import numpy as np
     import torch
 
     from hrm_studio.training.data_source import load_data
@@ -34,10 +33,7 @@ def _our_step(config: Any) -> tuple[Callable[[], float], Any, dict, Any]:
     head = build_head(config, cfg)
     opt = build_optimizer(head.model, config.train)
     t, b = config.train, config.train.batch_size
-    idx = np.arange(b) % len(data.train)
-    batch = {"inputs": torch.from_numpy(data.train.inputs[idx].astype(np.int32)),
-             "labels": torch.from_numpy(data.train.labels[idx].astype(np.int64)),
-             "puzzle_identifiers": torch.from_numpy(data.train.puzzle_identifiers[idx].astype(np.int32))}
+    batch = fixed_batch(data.train, b)
     emb = head.model.puzzle_emb
     head.train()
     state = {"carry": head.initial_carry(batch)}
