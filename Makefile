@@ -76,7 +76,8 @@ test: setup-test
 	$(VENV)/bin/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_PROCESSES)
 
-bench: setup
+# The test tools too: the `suite` row times the whole test suite (`make test`'s command).
+bench: setup-test
 	$(PY) -m benchmarks
 
 clean:
