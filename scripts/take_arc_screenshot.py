@@ -57,7 +57,7 @@ def shoot(out: Path) -> bool:
                                     num_aug=NUM_AUG, seed=0)
         window = scripted_window(Path(tmp) / "runs", size=(WIDTH, HEIGHT), config=config_for(dataset),
                                  tab="predictions")
-        problem = train_to_end(window, TIMEOUT_MS)
+        _, problem = train_to_end(window, TIMEOUT_MS)
         if problem is None:
             window.settings_dock.hide()   # the viewer gets the whole width, as a person inspecting would
             problem = settle_predictions(window, summary.test_examples)

@@ -39,7 +39,7 @@ SCENES: dict[str, RunConfig] = {
 def shoot(task: str, config: RunConfig, out: Path) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         window = scripted_window(Path(tmp), size=(WIDTH, HEIGHT), config=config, tab="predictions")
-        problem = train_to_end(window, TIMEOUT_MS)
+        _, problem = train_to_end(window, TIMEOUT_MS)
         if problem is None:
             window.settings_dock.hide()   # the viewer gets the whole width, as a person inspecting would
             problem = settle_predictions(window, config.data.test_size)

@@ -33,7 +33,7 @@ def train_demo(window: MainWindow, epochs: int) -> bool:
         config.set(name, value)
     window.settings.apply_preset("quick-demo")
     window.settings.set_config(config)
-    problem = train_to_end(window, 300_000)
+    _, problem = train_to_end(window, 300_000)
     if problem is None:
         window.show_tab("predictions")
         problem = settle_predictions(window, config.data.test_size)

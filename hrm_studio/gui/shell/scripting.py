@@ -72,16 +72,17 @@ def scripted_window(runs_root: Path, *, size: tuple[int, int] | None = None, con
     return window
 
 
-def train_to_end(window: MainWindow, timeout_ms: int) -> str | None:
-    """Press Start with the panel's settings and wait for the run to end; what went wrong, or None."""
+def train_to_end(window: MainWindow, timeout_ms: int) -> tuple[object | None, str | None]:
+    """Press Start with the panel's settings and wait for the run to end: (its last event, None) —
+    Finished, or Failed after a crash, for the caller to judge — or (None, why it never ended)."""
     loop = QEventLoop()
     ended: list[object] = []
     window.controller.ended.connect(lambda last: (ended.append(last), loop.quit()))
     QTimer.singleShot(timeout_ms, loop.quit)
     if not window.start():
-        return f"cannot start: {window.start_blocker()}"
+        return None, f"cannot start: {window.start_blocker()}"
     loop.exec()
-    return None if ended else f"the run did not end within {timeout_ms / 1000:.0f} s."
+    return (ended[0], None) if ended else (None, f"the run did not end within {timeout_ms / 1000:.0f} s.")
 
 
 def save_and_close(window: MainWindow, out: Path) -> Path:

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from hrm_studio.config import RunConfig
-from hrm_studio.gui.shell.scripting import wait_until
+from hrm_studio.gui.shell.scripting import scripted_window, train_to_end, wait_until
 from hrm_studio.presets import preset_config
 
 TIMEOUT_S = 180
@@ -69,32 +68,18 @@ def settle_predictions(window: Any, expected: int, timeout_s: float = TIMEOUT_S)
 
 def run_self_test(app: QApplication, screenshot: Path | None = None, show: str | None = None,
                   timeout_s: float = TIMEOUT_S) -> int:
-    from hrm_studio.gui.shell.main_window import MainWindow
     from hrm_studio.gui.shell.qt_app import dispose
     from hrm_studio.gui.shell.screenshot import save_window
-    from hrm_studio.gui.shell.user_state import UserState
 
     config = self_test_config()
     epochs = config.train.epochs
     with tempfile.TemporaryDirectory(prefix="hrm-studio-self-test-") as tmp:
-        window = MainWindow(UserState(None), runs_root=Path(tmp))
-        window.confirm = lambda *_: True
-        window.settings.set_config(config)
-        window.show_tab(show or "metrics")
-        window.show()
-        loop = QEventLoop()
-        ended: dict[str, Any] = {}
-        window.controller.ended.connect(lambda last: (ended.update(last=last), loop.quit()))
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        window = scripted_window(Path(tmp), config=config, tab=show or "metrics")
         started = time.perf_counter()
-        if not window.start():
-            print(f"self-test failed: Start is disabled: {window.start_blocker()}", flush=True)
-            dispose(window)
-            return 1
-        loop.exec()
+        last, problem = train_to_end(window, int(timeout_s * 1000))
         seconds = time.perf_counter() - started
-        if "last" not in ended:
-            print(f"self-test failed: the run did not end within {timeout_s:.0f} s.", flush=True)
+        if problem:
+            print(f"self-test failed: {problem}", flush=True)
             dispose(window)
             return 1
         rows = window.dashboard.rows()
@@ -113,7 +98,6 @@ def run_self_test(app: QApplication, screenshot: Path | None = None, show: str |
         banner = window.banner.text
         curves = len(window.dashboard.curve_keys())
         dispose(window)
-    last = ended["last"]
     if viewer_problem:
         print(f"self-test failed: {viewer_problem}", flush=True)
         return 1

@@ -9,6 +9,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from hrm_studio.events import Finished
 from hrm_studio.gui.shell.scripting import (
     pause,
     save_and_close,
@@ -56,13 +57,14 @@ def test_a_scripted_window_trains_to_the_end_is_refused_a_finished_resume_and_sa
     window = scripted_window(tmp_path / "runs", size=(1000, 700), config=tiny(epochs=1), tab="metrics")
     assert window.isVisible() and window.size().toTuple() == (1000, 700)
     assert window.confirm("Overwrite?", "The run folder exists."), "a scripted window never waits for a person"
-    assert train_to_end(window, RUN_TIMEOUT_MS) is None
+    last, problem = train_to_end(window, RUN_TIMEOUT_MS)
+    assert problem is None and isinstance(last, Finished) and last.epochs_done == 1
     run = RunDir(window.current_run.run_dir)
     assert len(json.loads(run.history_path.read_text())) == 1
 
     window.start_choice.set_mode(RESUME)   # the same epochs again: nothing left to train
-    problem = train_to_end(window, RUN_TIMEOUT_MS)
-    assert problem is not None and problem.startswith("cannot start:") and "raise Epochs above 1" in problem
+    last, problem = train_to_end(window, RUN_TIMEOUT_MS)
+    assert last is None and problem is not None and problem.startswith("cannot start:") and "raise Epochs above 1" in problem
 
     picture = save_and_close(window, tmp_path / "shots" / "window.png")
     image = QImage(str(picture))
