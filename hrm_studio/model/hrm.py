@@ -21,7 +21,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from .act import ACTCarry, ACTModel, Batch, InnerCarry, RecurrentCore, SegmentRecorder
-from .layers import Attention, CosSin, SwiGLU, rms_norm
+from .layers import Attention, CosSin, Scratch, SwiGLU, rms_norm, use_scratch
 from .puzzle_embedding import PuzzleEmbedding
 
 __all__ = [
@@ -89,14 +89,18 @@ class HRMBlock(nn.Module):
         self.mlp = SwiGLU(config.hidden_size, config.expansion)
         self.eps = config.rms_norm_eps
 
-    def forward(self, h: torch.Tensor, cos_sin: Optional[CosSin], first: Optional[int] = None) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, cos_sin: Optional[CosSin], first: Optional[int] = None,
+                scratch: Optional[Scratch] = None) -> torch.Tensor:
         """With ``first``, only the first that many positions' outputs (the same numbers as the
-        full output's first rows, for less work; every position still feeds attention)."""
-        if first is None:
-            h = rms_norm(h + self.self_attn(h, cos_sin), self.eps)
-        else:
-            h = rms_norm(h[:, :first] + self.self_attn(h, cos_sin, queries=first), self.eps)
-        return rms_norm(h + self.mlp(h), self.eps)
+        full output's first rows, for less work; every position still feeds attention).
+        ``scratch``: see :class:`~hrm_studio.model.layers.Scratch` (used without gradient only)."""
+        attended = self.self_attn(h, cos_sin, queries=first, scratch=scratch)
+        if first is not None:
+            h = h[:, :first]
+        # In place into the scratch buffer where there is one: the same sum either way.
+        h = rms_norm(attended.add_(h) if use_scratch(scratch) else h + attended, self.eps)
+        mixed = self.mlp(h, scratch)
+        return rms_norm(mixed.add_(h) if use_scratch(scratch) else h + mixed, self.eps)
 
 
 class ReasoningModule(nn.Module):
@@ -111,12 +115,15 @@ class ReasoningModule(nn.Module):
         self.layers = nn.ModuleList(block(config) for _ in range(num_layers))
 
     def forward(self, z: torch.Tensor, injection: torch.Tensor, cos_sin: Optional[CosSin],
-                first: Optional[int] = None) -> torch.Tensor:
+                first: Optional[int] = None, scratch: Optional[Scratch] = None) -> torch.Tensor:
         """The updated state; with ``first``, only its first that many positions (see HRMBlock)."""
-        z = z + injection
+        if use_scratch(scratch):
+            z = torch.add(z, injection, out=scratch.take("input", z.shape, z))
+        else:
+            z = z + injection
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            z = layer(z, cos_sin, first if i == last else None)
+            z = layer(z, cos_sin, first if i == last else None, scratch)
         return z
 
 
@@ -146,21 +153,23 @@ class HRMInner(RecurrentCore):
         cos_sin = self.cos_sin()
         x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
         z_H, z_L = carry.z_H, carry.z_L
+        scratch = Scratch()
         with torch.no_grad():
             for h_step in range(cfg.H_cycles):
                 last_h = h_step == cfg.H_cycles - 1
                 for l_step in range(cfg.L_cycles):
                     if last_h and l_step == cfg.L_cycles - 1:
                         break  # the final L update runs below, with gradient
-                    z_L = self.L_level(z_L, z_H + x, cos_sin)
+                    z_L = self.L_level(z_L, z_H + x, cos_sin, scratch=scratch)
                     if recorder is not None:
                         recorder.low(z_L)
                 if not last_h:
-                    z_H = self.H_level(z_H, z_L, cos_sin)
+                    z_H = self.H_level(z_H, z_L, cos_sin, scratch=scratch)
                     if recorder is not None:
                         recorder.high(z_H)
-        z_L = self.L_level(z_L, z_H + x, cos_sin)
-        z_H = self.H_level(z_H, z_L, cos_sin, first=first)
+        # With gradient these two keep their own tensors (the scratch is used only without it).
+        z_L = self.L_level(z_L, z_H + x, cos_sin, scratch=scratch)
+        z_H = self.H_level(z_H, z_L, cos_sin, first=first, scratch=scratch)
         if recorder is not None:
             recorder.low(z_L)
             recorder.high(z_H)

@@ -34,7 +34,7 @@ from torch import nn
 from ..errors import ConfigError
 from .act import ACTModel, Batch, InnerCarry, RecurrentCore, SegmentRecorder
 from .hrm import HRMBlock, ReasoningModule
-from .layers import CosSin, SwiGLU, rms_norm
+from .layers import CosSin, Scratch, SwiGLU, rms_norm
 
 __all__ = ["TRMConfig", "TokenMixingBlock", "TRMInner", "TRM"]
 
@@ -118,8 +118,11 @@ class TokenMixingBlock(nn.Module):
         self.mlp = SwiGLU(config.hidden_size, config.expansion)
         self.eps = config.rms_norm_eps
 
-    def forward(self, h: torch.Tensor, cos_sin: Optional[CosSin], first: Optional[int] = None) -> torch.Tensor:
-        """With ``first``, only the first that many positions' outputs (the rest still feed them)."""
+    def forward(self, h: torch.Tensor, cos_sin: Optional[CosSin], first: Optional[int] = None,
+                scratch: Optional[Scratch] = None) -> torch.Tensor:
+        """With ``first``, only the first that many positions' outputs (the rest still feed them).
+        ``scratch`` is taken for the blocks' common signature and left unused: ``h`` is transposed
+        here, so the projections would copy it anyway (and the norm's sum runs in its layout)."""
         mixed = h.transpose(1, 2)
         h = rms_norm(mixed + self.mlp_t(mixed), self.eps).transpose(1, 2)
         if first is not None:
@@ -141,14 +144,14 @@ class TRMInner(RecurrentCore):
         self._build_initial_states()
 
     def _recursion(self, z_H: torch.Tensor, z_L: torch.Tensor, x: torch.Tensor, cos_sin: Optional[CosSin],
-                   first: Optional[int] = None,
-                   recorder: Optional[SegmentRecorder] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                   first: Optional[int] = None, recorder: Optional[SegmentRecorder] = None,
+                   scratch: Optional[Scratch] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """One full recursion: ``L_cycles`` latent updates, then one answer update."""
         for _ in range(self.config.L_cycles):
-            z_L = self.L_level(z_L, z_H + x, cos_sin)
+            z_L = self.L_level(z_L, z_H + x, cos_sin, scratch=scratch)
             if recorder is not None:
                 recorder.low(z_L)
-        z_H = self.L_level(z_H, z_L, cos_sin, first=first)
+        z_H = self.L_level(z_H, z_L, cos_sin, first=first, scratch=scratch)
         if recorder is not None:
             recorder.high(z_H)
         return z_H, z_L
@@ -161,10 +164,11 @@ class TRMInner(RecurrentCore):
         cos_sin = self.cos_sin()
         x = self.input_embeddings(batch["inputs"], batch["puzzle_identifiers"])
         z_H, z_L = carry.z_H, carry.z_L
+        scratch = Scratch()
         with torch.no_grad():
             for _ in range(self.config.H_cycles - 1):
-                z_H, z_L = self._recursion(z_H, z_L, x, cos_sin, recorder=recorder)
-        return self._recursion(z_H, z_L, x, cos_sin, first=first, recorder=recorder)
+                z_H, z_L = self._recursion(z_H, z_L, x, cos_sin, recorder=recorder, scratch=scratch)
+        return self._recursion(z_H, z_L, x, cos_sin, first=first, recorder=recorder, scratch=scratch)
 
 
 class TRM(ACTModel):
