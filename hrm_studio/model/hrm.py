@@ -94,13 +94,14 @@ class HRMBlock(nn.Module):
         """With ``first``, only the first that many positions' outputs (the same numbers as the
         full output's first rows, for less work; every position still feeds attention).
         ``scratch``: see :class:`~hrm_studio.model.layers.Scratch` (used without gradient only)."""
+        reuse = use_scratch(scratch)
         attended = self.self_attn(h, cos_sin, queries=first, scratch=scratch)
         if first is not None:
             h = h[:, :first]
         # In place into the scratch buffer where there is one: the same sum either way.
-        h = rms_norm(attended.add_(h) if use_scratch(scratch) else h + attended, self.eps)
+        h = rms_norm(attended.add_(h) if reuse else h + attended, self.eps)
         mixed = self.mlp(h, scratch)
-        return rms_norm(mixed.add_(h) if use_scratch(scratch) else h + mixed, self.eps)
+        return rms_norm(mixed.add_(h) if reuse else h + mixed, self.eps)
 
 
 class ReasoningModule(nn.Module):

@@ -7,6 +7,7 @@ strided operand differently): a buffer overwritten too early would be off by far
 from __future__ import annotations
 
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,14 +25,7 @@ from .model_helpers import make_batch, tiny_config, tiny_model
 
 # Head size 16, so the fused kernel (when it builds here) takes these blocks too.
 BLOCK = dict(hidden_size=32, num_heads=2, expansion=2.0, rms_norm_eps=1e-5)
-
-
 _same = partial(assert_close, rtol=1e-6, atol=1e-6)
-
-
-class _Config:
-    def __init__(self, **values: Any) -> None:
-        self.__dict__.update(values)
 
 
 @pytest.fixture(params=["torch", "kernel"])
@@ -46,7 +40,7 @@ def attention(request, built_kernel) -> Any:
 
 def _block(attention: Any) -> tuple[HRMBlock, Any]:
     torch.manual_seed(0)
-    block = HRMBlock(_Config(**BLOCK))
+    block = HRMBlock(SimpleNamespace(**BLOCK))
     block.self_attn.kernel = attention
     return block, RotaryEmbedding(16, 10, 10000.0)()
 
@@ -63,7 +57,7 @@ def test_a_block_gives_the_same_numbers_with_a_scratch(attention, first) -> None
 
 def test_the_token_mixing_block_gives_the_same_numbers_with_a_scratch() -> None:
     torch.manual_seed(0)
-    block = TokenMixingBlock(_Config(**BLOCK, seq_len=8, prefix_len=2))
+    block = TokenMixingBlock(SimpleNamespace(**BLOCK, seq_len=8, prefix_len=2))
     h = torch.randn(3, 10, 32)
     with torch.no_grad():
         _same(block(h, None, None, Scratch()), block(h, None))
@@ -72,7 +66,7 @@ def test_the_token_mixing_block_gives_the_same_numbers_with_a_scratch() -> None:
 def test_returned_states_are_new_tensors_that_the_next_call_leaves_alone(attention) -> None:
     """Callers keep states (the carry, the inspector's recorder), so none may live in a buffer."""
     torch.manual_seed(0)
-    module = ReasoningModule(_Config(**BLOCK), num_layers=2)
+    module = ReasoningModule(SimpleNamespace(**BLOCK), num_layers=2)
     for layer in module.layers:
         layer.self_attn.kernel = attention
     cos_sin = RotaryEmbedding(16, 10, 10000.0)()
