@@ -94,6 +94,11 @@ class RunsTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
+        # One line per row: wrapped at its hyphens, a run name showed as "copy-…" in a 24-px row.
+        # Names end in their start time (copy-increment-20261208-043756), so a narrow column keeps
+        # both ends and runs of one task still tell apart.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()

@@ -9,9 +9,15 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from hrm_studio.errors import UserError
 
+LAYOUT_PASSES = 4  # nested layouts (dock, group box, label) settle within this many event passes
+
 
 def save_window(window: QWidget, path: Path) -> Path:
-    """QWidget.grab() renders at the screen's device pixel ratio."""
+    """QWidget.grab() renders at the screen's device pixel ratio. Pending layout passes run first:
+    a label that just got longer text re-lays its parents one level per pass, and a grab between
+    passes pictures a state nobody sees (a wrapped line cut off)."""
+    for _ in range(LAYOUT_PASSES):
+        QApplication.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path), "PNG"):
         raise UserError(f"Could not write the screenshot {path}.")

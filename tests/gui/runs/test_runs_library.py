@@ -83,6 +83,22 @@ def test_filter_and_sort(qtbot, make_window, tmp_path):
     assert [r.name for r in tab.shown_runs()] == ["c-live"]
 
 
+def test_a_long_run_name_keeps_both_ends_on_one_line(qtbot, make_window, tmp_path):
+    name = "copy-increment-20261208-043756"
+    fake_run(tmp_path / "runs", name)
+    window = make_window()
+    tab = window.runs_tab
+    tab.refresh()
+    table = tab.table
+    table.horizontalHeader().setSectionResizeMode(0, table.horizontalHeader().ResizeMode.Interactive)
+    table.setColumnWidth(0, 140)
+    rect = table.visualRect(tab.proxy.index(0, 0))
+    # What the view paints: one line (no wrapping at the hyphens into "copy-…"), cut in the middle.
+    shown = table.fontMetrics().elidedText(name, table.textElideMode(), rect.width() - 8)
+    assert not table.wordWrap()
+    assert shown.startswith("copy-") and shown.endswith("043756") and len(shown) < len(name), shown
+
+
 def test_rename_and_delete_refuse_a_running_run(qtbot, make_window, tmp_path, trash):
     root = tmp_path / "runs"
     done = fake_run(root, "done")
