@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from hrm_studio.analysis import ReasoningTrace, StepCurve
 from hrm_studio.gui.widgets.theme import PlotColours, plot_colours
@@ -69,15 +69,20 @@ class DynamicsPlots(QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(self.colours.background)
         self.view.setMinimumSize(300, 220)
+        # Plot titles stay short: a pyqtgraph title is never cut, so a long one widens the plot past a
+        # narrow panel's edge. What the markers mean goes in a wrapped line below.
+        self.key = QLabel("Residual: how far each update moved the state (log scale). Trajectory: z<sub>H</sub> "
+                          "after each high-level step, ● right after it, ✖ wrong, light → dark = early → late.")
+        self.key.setWordWrap(True)
+        self.key.setObjectName("hint")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-        self.residuals = _plot(self.view, 0, 0, "Forward residual ‖z<sub>t</sub> − z<sub>t−1</sub>‖",
-                               self.colours)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.key)
+        self.residuals = _plot(self.view, 0, 0, "Residual ‖z<sub>t</sub> − z<sub>t−1</sub>‖", self.colours)
         self.residuals.setLogMode(x=False, y=True)
         self.residuals.setLabel("bottom", "high-level step")
-        self.pca = _plot(self.view, 1, 0, "z<sub>H</sub> trajectory (PCA): ● right after the step, ✖ wrong, "
-                                          "light → dark = early → late", self.colours, legend_at=None)
+        self.pca = _plot(self.view, 1, 0, "z<sub>H</sub> trajectory (PCA)", self.colours, legend_at=None)
         self.pca.setLabel("bottom", "PC 1")
         self.pca.setLabel("left", "PC 2")
         self.pca.getViewBox().setMouseEnabled(x=True, y=True)
