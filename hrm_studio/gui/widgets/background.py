@@ -47,7 +47,9 @@ class _JobThread(QThread):
         self.ran = False  # set as run() returns: Qt's isFinished() turns true only after `finished`
 
     def run(self) -> None:
-        work, self.work = self.work, None  # nothing the job captured outlives it
+        # The callable is dropped on the GUI thread (JobRunner._on_finished), not here: what it captured
+        # may hold the last reference to a Qt object of the GUI thread.
+        work = self.work
         try:
             assert work is not None
             self.outcome, self.ok = work(), True
@@ -90,9 +92,10 @@ class JobRunner(QObject):
             thread, on_done, on_error = self._jobs.pop(job_id)
             thread.wait()  # the moments between run() returning and the thread ending
             thread.deleteLater()
+            thread.work, outcome, thread.outcome = None, thread.outcome, None  # the runner keeps nothing
             if not self._jobs:
                 self.busy_changed.emit(False)
-            (on_done if thread.ok else on_error)(thread.outcome)
+            (on_done if thread.ok else on_error)(outcome)
 
     def wait(self, timeout_ms: int = 60_000) -> bool:
         """Block until every running job's thread has ended; their callbacks still come later."""
