@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
 
 if TYPE_CHECKING:
     from hrm_studio.config import RunConfig
@@ -86,11 +85,11 @@ def train_to_end(window: MainWindow, timeout_ms: int) -> tuple[object | None, st
 
 
 def save_and_close(window: MainWindow, out: Path) -> Path:
-    """Paint what is pending, save the window as `out` and close it (its threads stopped)."""
+    """Save the window as `out` once its pending layout has settled (see save_window), and close it
+    (its threads stopped)."""
     from hrm_studio.gui.shell.qt_app import dispose
     from hrm_studio.gui.shell.screenshot import save_window
 
-    QApplication.instance().processEvents()
     try:
         saved = save_window(window, out)
     finally:

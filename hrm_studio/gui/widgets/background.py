@@ -40,7 +40,6 @@ class _JobThread(QThread):
     def __init__(self, job_id: int, work: Callable[[], Any], parent: QObject) -> None:
         super().__init__(parent)
         self.setObjectName(f"hrm-job-{job_id}")
-        self.job_id = job_id
         self.work: Callable[[], Any] | None = work
         self.ok = False
         self.outcome: Any = JobError("The job ended before it ran.")
